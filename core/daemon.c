@@ -1,0 +1,200 @@
+/* vigild's life: load plugins and configuration, open the links, run the loop. */
+#include "config.h"
+#include "ctl.h"
+#include "host.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+#include "vigild.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#ifndef VG_PLUGINS_DIR
+#define VG_PLUGINS_DIR "/usr/local/lib/vigil/plugins"
+#endif
+
+int vigild_load_plugins(struct vigild *vd, size_t *n_refused)
+{
+	const char *env = getenv("VIGIL_PLUGIN_PATH");
+	const char *dir = vd->opts.plugin_dir ? vd->opts.plugin_dir : VG_PLUGINS_DIR;
+	int n = 0, rc;
+
+	if (env && *env) {
+		rc = vg_registry_load_path(&vd->reg, env, n_refused);
+		if (rc < 0)
+			return rc;
+		n += rc;
+	}
+	rc = vg_registry_load_path(&vd->reg, dir, n_refused);
+	if (rc < 0)
+		return rc;
+	return n + rc;
+}
+
+static int pick_node(struct vigild *vd)
+{
+	const struct vg_node_conf *nc = NULL;
+	char host[256] = "";
+
+	if (vd->opts.node_name) {
+		nc = vg_config_node_by_name(vd->cfg, vd->opts.node_name);
+		if (!nc) {
+			vg_logf(&vd->log, VG_LOG_ERR, "config", "%s: no node named \"%s\" in nodes",
+				vd->cfg->path, vd->opts.node_name);
+			return -ENOENT;
+		}
+	} else {
+		gethostname(host, sizeof(host) - 1);
+		nc = vg_config_node_by_name(vd->cfg, host);
+		if (!nc) {
+			vg_logf(&vd->log, VG_LOG_ERR, "config",
+				"%s: this host's name \"%s\" is not a node name; start with --node NAME",
+				vd->cfg->path, host);
+			return -ENOENT;
+		}
+	}
+	vd->node_id = nc->id;
+	vd->log.ident = nc->name;
+	return 0;
+}
+
+static void on_stop_signal(void *arg, int signo)
+{
+	struct vigild *vd = arg;
+
+	vg_logf(&vd->log, VG_LOG_NOTICE, "vigild", "%s received: shutting down", strsignal(signo));
+	vg_membership_stop(&vd->mship);
+	vg_loop_stop(vd->loop, 0);
+}
+
+static int open_links(struct vigild *vd)
+{
+	int rc;
+
+	vd->links = calloc(vd->cfg->n_links ? vd->cfg->n_links : 1, sizeof(*vd->links));
+	if (!vd->links)
+		return -ENOMEM;
+	for (size_t i = 0; i < vd->cfg->n_links; i++) {
+		rc = vg_plugin_inst_open(&vd->env, &vd->cfg->links[i], (uint32_t)i, &vd->links[i]);
+		if (rc < 0)
+			return rc;
+		vd->n_links++;
+	}
+	vg_net_set_links(&vd->net, vd->links, vd->n_links);
+	return 0;
+}
+
+static int start_net(struct vigild *vd)
+{
+	unsigned char *key = NULL;
+	size_t key_len = 0;
+	char err[512];
+	int rc;
+
+	rc = vg_keyfile_read(vd->cfg->key_file, &key, &key_len, err, sizeof(err));
+	if (rc < 0) {
+		vg_logf(&vd->log, VG_LOG_ERR, "config", "%s", err);
+		return rc;
+	}
+	rc = vg_net_init(&vd->net, vd->cfg, vd->node_id, key, key_len, vd->loop, &vd->log);
+	explicit_bzero(key, key_len);
+	free(key);
+	if (rc < 0)
+		return rc;
+	vd->net_ready = 1;
+	vd->env.frame_received = vg_net_frame_received;
+	vd->env.arg = &vd->net;
+	return 0;
+}
+
+/* The socket's directory is created when missing (e.g. /run/vigil after a reboot). */
+static int start_ctl(struct vigild *vd)
+{
+	const char *path = vd->opts.ctl_socket ? vd->opts.ctl_socket : vd->cfg->ctl_socket;
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			vg_logf(&vd->log, VG_LOG_WARNING, "ctl", "cannot create %s: %s", dir,
+				strerror(errno));
+	}
+	return vg_ctl_start(vd->loop, &vd->log, path, vd->cfg->ctl_group, vigild_ctl_handle, vd,
+			    &vd->ctl);
+}
+
+static void apply_logging(struct vigild *vd)
+{
+	if (vd->opts.log_level < 0)
+		vd->log.level = vd->cfg->log_level;
+	vd->log.to_stderr = vd->cfg->log_stderr;
+	if (vd->cfg->log_syslog) {
+		openlog("vigild", LOG_PID, LOG_DAEMON);
+		vd->log.to_syslog = 1;
+	}
+}
+
+int vigild_setup(struct vigild *vd)
+{
+	char err[1024];
+	int rc;
+
+	rc = vg_config_load(vd->opts.config_path, &vd->reg, &vd->cfg, err, sizeof(err));
+	if (rc < 0) {
+		vg_logf(&vd->log, VG_LOG_ERR, "config", "%s", err);
+		return rc;
+	}
+	apply_logging(vd);
+	rc = pick_node(vd);
+	if (rc < 0)
+		return rc;
+	rc = vg_loop_new(&vd->log, &vd->loop);
+	if (rc < 0)
+		return rc;
+	vg_loop_signal(vd->loop, SIGTERM, on_stop_signal, vd);
+	vg_loop_signal(vd->loop, SIGINT, on_stop_signal, vd);
+	signal(SIGPIPE, SIG_IGN);
+	vd->env = (struct vg_host_env){ .loop = vd->loop, .log = &vd->log, .cfg = vd->cfg,
+					.local_node_id = vd->node_id };
+	vd->started_ms = vg_loop_now_ms(vd->loop);
+	rc = start_net(vd);
+	if (rc == 0)
+		rc = open_links(vd);
+	if (rc == 0)
+		rc = vg_membership_start(&vd->mship, vd->cfg, &vd->net, vd->loop, &vd->log);
+	if (rc == 0)
+		rc = start_ctl(vd);
+	return rc;
+}
+
+int vigild_run(struct vigild *vd)
+{
+	vg_logf(&vd->log, VG_LOG_NOTICE, "vigild", "node %u of cluster \"%s\" running with %zu link(s)",
+		vd->node_id, vd->cfg->cluster_name, vd->n_links);
+	return vg_loop_run(vd->loop);
+}
+
+void vigild_teardown(struct vigild *vd)
+{
+	vg_ctl_stop(vd->ctl);
+	if (vd->net_ready)
+		vg_membership_stop(&vd->mship);
+	for (size_t i = vd->n_links; i-- > 0;)
+		vg_plugin_inst_close(vd->links[i]);
+	free(vd->links);
+	if (vd->net_ready)
+		vg_net_free(&vd->net);
+	vg_loop_free(vd->loop);
+	vg_config_free(vd->cfg);
+	vg_registry_free(&vd->reg);
+}

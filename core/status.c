@@ -1,0 +1,109 @@
+/* The cluster as this node sees it, as JSON: what vigilctl status shows. */
+#include "config.h"
+#include "loop.h"
+#include "membership.h"
+#include "net.h"
+#include "vigild.h"
+#include "wire.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+static const char *no_quorum_policy_name(int p)
+{
+	switch (p) {
+	case VG_NQP_STOP: return "stop";
+	case VG_NQP_FREEZE: return "freeze";
+	case VG_NQP_IGNORE: return "ignore";
+	default: return "?";
+	}
+}
+
+static json_t *ago(uint64_t now, uint64_t then)
+{
+	return then ? json_integer((json_int_t)(now - then)) : json_null();
+}
+
+static json_t *links_json(const struct vigild *vd, const struct vg_peer *p, uint64_t now)
+{
+	json_t *arr = json_array();
+
+	for (size_t l = 0; l < vd->n_links; l++) {
+		const struct vg_link_peer *lp = &p->link[l];
+
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:o, s:I, s:i}",
+			"link", (int)l, "name", vd->cfg->links[l].name,
+			"state", lp->up ? "up" : "down",
+			"last_heard_ms_ago", ago(now, lp->last_heard_ms),
+			"frames", (json_int_t)lp->frames,
+			"loss_pct", (int)vg_net_link_loss_pct(p, (uint32_t)l)));
+	}
+	return arr;
+}
+
+static json_t *nodes_json(const struct vigild *vd, uint64_t now)
+{
+	const struct vg_net *net = &vd->net;
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < net->n_peers; i++) {
+		const struct vg_peer *p = &net->peers[i];
+		char inc[32];
+
+		snprintf(inc, sizeof(inc), "%llu", (unsigned long long)(p->is_local ?
+			 net->incarnation : p->incarnation));
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:b, s:b, s:i, s:s, s:o, s:o}",
+			"id", (int)p->id, "name", p->name,
+			"state", vg_node_state_name(vg_membership_node_state(&vd->mship, p)),
+			"local", p->is_local, "dc", p->id == vd->mship.dc, "votes", (int)p->votes,
+			"incarnation", inc,
+			"last_heard_ms_ago", p->is_local ? json_integer(0) : ago(now, p->last_heard_ms),
+			"links", p->is_local ? json_array() : links_json(vd, p, now)));
+	}
+	return arr;
+}
+
+static json_t *drops_json(const struct vigild *vd)
+{
+	const struct vg_net *net = &vd->net;
+	json_t *o = json_object();
+
+	for (int r = 1; r < VG_WIRE_DROP_MAX; r++)
+		json_object_set_new(o, vg_wire_drop_name(r), json_integer((json_int_t)net->stats.dropped[r]));
+	json_object_set_new(o, "self", json_integer((json_int_t)net->drops.self));
+	json_object_set_new(o, "unknown-node", json_integer((json_int_t)net->drops.unknown_node));
+	return o;
+}
+
+static json_t *quorum_json(const struct vigild *vd)
+{
+	const struct vg_membership *m = &vd->mship;
+
+	return json_pack("{s:b, s:i, s:i, s:i, s:b, s:{s:b, s:b}, s:s}",
+		"quorate", m->q.quorate, "votes", (int)m->q.votes, "expected", (int)m->q.expected,
+		"needed", (int)m->q.needed, "two_node", m->qc.two_node,
+		"wait_for_all", "enabled", m->qc.wait_for_all, "satisfied", m->all_seen,
+		"no_quorum_policy", no_quorum_policy_name(vd->cfg->no_quorum_policy));
+}
+
+json_t *vigild_status_json(const struct vigild *vd)
+{
+	const struct vg_membership *m = &vd->mship;
+	uint64_t now = vg_loop_now_ms(vd->loop);
+	const struct vg_peer *dc = m->dc ? vg_net_peer((struct vg_net *)&vd->net, m->dc) : NULL;
+	json_t *members = json_array();
+
+	for (uint16_t i = 0; i < m->view.n_members; i++)
+		json_array_append_new(members, json_integer(m->view.members[i]));
+	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:o}, s:i, s:i}",
+		"ok", 1,
+		"cluster", "name", vd->cfg->cluster_name, "id", (int)vd->cfg->cluster_id,
+		"node", "id", (int)vd->node_id, "name", vd->log.ident ? vd->log.ident : "",
+		"uptime_ms", (json_int_t)(now - vd->started_ms),
+		"quorum", quorum_json(vd),
+		"dc", dc ? json_pack("{s:i, s:s}", "id", (int)dc->id, "name", dc->name) : json_null(),
+		"view", "id", (json_int_t)m->view.id, "owner", (int)m->view.owner, "members", members,
+		"nodes", nodes_json(vd, now),
+		"frames", "accepted", (json_int_t)vd->net.stats.accepted, "dropped", drops_json(vd),
+		"interval_ms", (int)m->interval_ms, "deadtime_ms", (int)m->deadtime_ms);
+}

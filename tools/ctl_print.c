@@ -1,0 +1,109 @@
+/* vigilctl output for people. */
+#include "ctl_print.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int vg_ctl_print(const json_t *resp, int json, int watch, vg_ctl_printer printer)
+{
+	int ok = json_is_true(json_object_get(resp, "ok"));
+
+	if (watch && !json)
+		printf("\033[H\033[2J");
+	if (json) {
+		json_dumpf(resp, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else if (ok) {
+		printer(resp);
+	}
+	if (!ok)
+		fprintf(stderr, "vigilctl: vigild refused: %s\n",
+			json_string_value(json_object_get(resp, "error")) ?: "no reason given");
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static long long num(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void print_links(const json_t *links)
+{
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(links, i, l) {
+		json_t *ago = json_object_get(l, "last_heard_ms_ago");
+
+		printf("  %s:%s", str(l, "name"), str(l, "state"));
+		if (json_is_integer(ago))
+			printf("(%lldms,loss %lld%%)", (long long)json_integer_value(ago),
+			       num(l, "loss_pct"));
+	}
+}
+
+static void print_nodes(const json_t *nodes)
+{
+	size_t i;
+	json_t *n;
+
+	printf("Nodes:\n");
+	json_array_foreach(nodes, i, n) {
+		printf("  %-4lld %-12s %-15s", num(n, "id"), str(n, "name"), str(n, "state"));
+		if (json_is_true(json_object_get(n, "local")))
+			printf(" (this node)");
+		if (json_is_true(json_object_get(n, "dc")))
+			printf(" DC");
+		print_links(json_object_get(n, "links"));
+		printf("\n");
+	}
+}
+
+static void print_drops(const json_t *frames)
+{
+	const json_t *dropped = json_object_get(frames, "dropped");
+	const char *key;
+	json_t *v;
+	int any = 0;
+
+	printf("Frames: %lld accepted", num(frames, "accepted"));
+	json_object_foreach((json_t *)dropped, key, v) {
+		if (json_integer_value(v) == 0)
+			continue;
+		printf("%s %s %lld", any ? "," : "; dropped:", key, (long long)json_integer_value(v));
+		any = 1;
+	}
+	printf("\n");
+}
+
+void vg_ctl_print_status(const json_t *resp)
+{
+	const json_t *cl = json_object_get(resp, "cluster"), *me = json_object_get(resp, "node");
+	const json_t *q = json_object_get(resp, "quorum"), *dc = json_object_get(resp, "dc");
+	const json_t *view = json_object_get(resp, "view");
+
+	printf("Cluster %s (id %lld), seen from node %s (%lld)\n", str(cl, "name"), num(cl, "id"),
+	       str(me, "name"), num(me, "id"));
+	printf("Quorum: %s, %lld of %lld votes, %lld needed%s\n",
+	       json_is_true(json_object_get(q, "quorate")) ? "yes" : "NO", num(q, "votes"),
+	       num(q, "expected"), num(q, "needed"),
+	       json_is_true(json_object_get(json_object_get(q, "wait_for_all"), "satisfied")) ||
+	       !json_is_true(json_object_get(json_object_get(q, "wait_for_all"), "enabled")) ?
+	       "" : " (waiting for all nodes)");
+	if (json_is_object(dc))
+		printf("DC: %s (%lld)\n", str(dc, "name"), num(dc, "id"));
+	else
+		printf("DC: none\n");
+	printf("View: %lld from node %lld, heartbeat %lld ms, dead time %lld ms\n", num(view, "id"),
+	       num(view, "owner"), num(resp, "interval_ms"), num(resp, "deadtime_ms"));
+	print_nodes(json_object_get(resp, "nodes"));
+	print_drops(json_object_get(resp, "frames"));
+}
