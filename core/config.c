@@ -126,6 +126,12 @@ static const struct cfg_key cfg_membership_keys[] = {
 	  .off = C_OFF(deadtime_ms) },
 	{ .name = NULL },
 };
+static const struct cfg_key cfg_scheduling_keys[] = {
+	{ .name = "realtime_priority", .type = CT_INT, .min = 0, .max = 99, .def = "0",
+	  .off = C_OFF(rt_priority) },
+	{ .name = "mlockall", .type = CT_BOOL, .def = "false", .off = C_OFF(mlockall) },
+	{ .name = NULL },
+};
 static const struct cfg_key cfg_quorum_keys[] = {
 	{ .name = "expected_votes", .type = CT_INT, .min = 0, .max = 1000, .def = "0",
 	  .off = C_OFF(expected_votes) },
@@ -162,6 +168,7 @@ static const struct cfg_group cfg_logging = { cfg_logging_keys, 0, NULL };
 static const struct cfg_group cfg_ctl = { cfg_ctl_keys, 0, NULL };
 static const struct cfg_group cfg_membership = { cfg_membership_keys, 0, NULL };
 static const struct cfg_group cfg_quorum = { cfg_quorum_keys, 0, NULL };
+static const struct cfg_group cfg_scheduling = { cfg_scheduling_keys, 0, NULL };
 static const struct cfg_group cfg_node = {
 	cfg_node_keys, sizeof(struct vg_node_conf), cfg_node_check };
 static const struct cfg_group cfg_link = {
@@ -180,6 +187,7 @@ static const struct cfg_key cfg_root_keys[] = {
 	{ .name = "ctl", .type = CT_GROUP, .sub = &cfg_ctl },
 	{ .name = "membership", .type = CT_GROUP, .sub = &cfg_membership },
 	{ .name = "quorum", .type = CT_GROUP, .sub = &cfg_quorum },
+	{ .name = "scheduling", .type = CT_GROUP, .sub = &cfg_scheduling },
 	{ .name = "nodes", .type = CT_LIST, .flags = CF_REQUIRED, .min = 1, .sub = &cfg_node,
 	  .off = C_OFF(nodes), .off_n = C_OFF(n_nodes) },
 	{ .name = "links", .type = CT_LIST, .sub = &cfg_link,

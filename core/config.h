@@ -75,6 +75,10 @@ struct vg_config {
 	int wait_for_all;           /* default: true with two_node, else false */
 	int no_quorum_policy;       /* enum vg_no_quorum_policy */
 
+	/* scheduling { realtime_priority; mlockall; } for heartbeat timeliness */
+	uint32_t rt_priority;       /* SCHED_FIFO priority 1..99; 0: normal scheduling */
+	int mlockall;               /* lock vigild's memory: no page faults on the heartbeat path */
+
 	struct vg_node_conf *nodes;
 	size_t n_nodes;
 	struct vg_instance_conf *links;      /* transports */

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -144,6 +146,25 @@ static void apply_logging(struct vigild *vd)
 	}
 }
 
+/* Realtime priority and locked memory keep heartbeats on time under load. */
+static void apply_scheduling(struct vigild *vd)
+{
+	struct sched_param sp = { .sched_priority = (int)vd->cfg->rt_priority };
+
+	if (vd->cfg->rt_priority) {
+		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0)
+			vg_logf(&vd->log, VG_LOG_WARNING, "vigild",
+				"scheduling.realtime_priority %u: %s: running with normal priority",
+				vd->cfg->rt_priority, strerror(errno));
+		else
+			vg_logf(&vd->log, VG_LOG_INFO, "vigild", "running SCHED_FIFO priority %u",
+				vd->cfg->rt_priority);
+	}
+	if (vd->cfg->mlockall && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		vg_logf(&vd->log, VG_LOG_WARNING, "vigild", "scheduling.mlockall: %s",
+			strerror(errno));
+}
+
 int vigild_setup(struct vigild *vd)
 {
 	char err[1024];
@@ -155,6 +176,7 @@ int vigild_setup(struct vigild *vd)
 		return rc;
 	}
 	apply_logging(vd);
+	apply_scheduling(vd);
 	rc = pick_node(vd);
 	if (rc < 0)
 		return rc;

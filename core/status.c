@@ -68,8 +68,11 @@ static json_t *drops_json(const struct vigild *vd)
 	const struct vg_net *net = &vd->net;
 	json_t *o = json_object();
 
+	/* Copies of a frame from the other links are normal: shown apart, not as drops. */
 	for (int r = 1; r < VG_WIRE_DROP_MAX; r++)
-		json_object_set_new(o, vg_wire_drop_name(r), json_integer((json_int_t)net->stats.dropped[r]));
+		if (r != VG_WIRE_DROP_DUPLICATE)
+			json_object_set_new(o, vg_wire_drop_name(r),
+					    json_integer((json_int_t)net->stats.dropped[r]));
 	json_object_set_new(o, "self", json_integer((json_int_t)net->drops.self));
 	json_object_set_new(o, "unknown-node", json_integer((json_int_t)net->drops.unknown_node));
 	return o;
@@ -95,7 +98,7 @@ json_t *vigild_status_json(const struct vigild *vd)
 
 	for (uint16_t i = 0; i < m->view.n_members; i++)
 		json_array_append_new(members, json_integer(m->view.members[i]));
-	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:o}, s:i, s:i}",
+	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i}",
 		"ok", 1,
 		"cluster", "name", vd->cfg->cluster_name, "id", (int)vd->cfg->cluster_id,
 		"node", "id", (int)vd->node_id, "name", vd->log.ident ? vd->log.ident : "",
@@ -104,6 +107,8 @@ json_t *vigild_status_json(const struct vigild *vd)
 		"dc", dc ? json_pack("{s:i, s:s}", "id", (int)dc->id, "name", dc->name) : json_null(),
 		"view", "id", (json_int_t)m->view.id, "owner", (int)m->view.owner, "members", members,
 		"nodes", nodes_json(vd, now),
-		"frames", "accepted", (json_int_t)vd->net.stats.accepted, "dropped", drops_json(vd),
+		"frames", "accepted", (json_int_t)vd->net.stats.accepted,
+		"link_copies", (json_int_t)vd->net.stats.dropped[VG_WIRE_DROP_DUPLICATE],
+		"dropped", drops_json(vd),
 		"interval_ms", (int)m->interval_ms, "deadtime_ms", (int)m->deadtime_ms);
 }

@@ -74,7 +74,8 @@ static void print_drops(const json_t *frames)
 	json_t *v;
 	int any = 0;
 
-	printf("Frames: %lld accepted", num(frames, "accepted"));
+	printf("Frames: %lld accepted, %lld copies from redundant links", num(frames, "accepted"),
+	       num(frames, "link_copies"));
 	json_object_foreach((json_t *)dropped, key, v) {
 		if (json_integer_value(v) == 0)
 			continue;
