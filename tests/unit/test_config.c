@@ -170,7 +170,7 @@ static void test_config_rejects_unknown_key_with_line(void)
 		       "(expected one of: interval_ms, deadtime_ms)");
 	expect_refusal(HEAD "\nclustre = { };\n",
 		       "%s:4: unknown key \"clustre\" at top level (expected one of: cluster, "
-		       "logging, plugin_dir, state_dir, ctl, membership, quorum, nodes, links, "
+		       "logging, plugin_dir, state_dir, ctl, membership, quorum, scheduling, nodes, links, "
 		       "resources, fence_devices)");
 	expect_refusal(HEAD "resources = ( { id = \"db\"; plugin = \"ocf\";\n meta = { }; } );\n",
 		       "%s:4: unknown key \"meta\" in resources[0] "
