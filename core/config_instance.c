@@ -190,6 +190,26 @@ static int cfg_instance_attrs(struct vg_config_ctx *c, const config_setting_t *e
 	return 0;
 }
 
+/* The plugin's own check (1.1), e.g. attributes against an agent's meta-data. */
+static int cfg_instance_validate(struct vg_config_ctx *c, const config_setting_t *e,
+				 struct vg_instance_conf *in, const char *noun)
+{
+	int (*validate)(const struct vg_instance *, char *, size_t) = NULL;
+	struct vg_instance inst = { .name = in->name, .params = in->values,
+				    .n_params = in->n_values, .attrs = in->attrs,
+				    .n_attrs = in->n_attrs };
+	char msg[512] = "";
+
+	if (in->info->kind == VG_KIND_RESOURCE)
+		validate = in->info->ops.resource.validate;
+	else if (in->info->kind == VG_KIND_FENCE)
+		validate = in->info->ops.fence.validate;
+	if (!validate || validate(&inst, msg, sizeof(msg)) == 0)
+		return 0;
+	return vg_config_fail(c, e, "%s \"%s\" (%s): %s", noun, in->name, in->plugin,
+			      msg[0] ? msg : "refused by the plugin's validate");
+}
+
 int vg_config_instance_check(struct vg_config_ctx *c, const config_setting_t *e,
 			      struct vg_instance_conf *all, size_t idx, uint32_t kind,
 			      const char *noun)
@@ -207,6 +227,8 @@ int vg_config_instance_check(struct vg_config_ctx *c, const config_setting_t *e,
 		rc = cfg_instance_params(c, e, in, noun);
 	if (!rc)
 		rc = cfg_instance_attrs(c, e, in, noun);
+	if (!rc)
+		rc = cfg_instance_validate(c, e, in, noun);
 	return rc;
 }
 

@@ -212,14 +212,12 @@ void vg_plugin_inst_close(struct vg_plugin_inst *pi)
 
 int vg_plugin_inst_send(struct vg_plugin_inst *pi, uint32_t to_node, const void *frame, size_t len)
 {
-	const struct vg_transport_ops *ops = pi->info->ops;
-
-	return ops->send(pi->state, to_node, frame, len);
+	return pi->info->ops.transport.send(pi->state, to_node, frame, len);
 }
 
 size_t vg_plugin_inst_max_frame(struct vg_plugin_inst *pi)
 {
-	const struct vg_transport_ops *ops = pi->info->ops;
+	const struct vg_transport_ops *ops = &pi->info->ops.transport;
 
 	return ops->max_frame ? ops->max_frame(pi->state) : 1400;
 }

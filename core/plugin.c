@@ -211,6 +211,40 @@ static int check_params(const char *file, const struct vg_plugin *d, size_t *n_p
 	return 0;
 }
 
+/* The one place that reads a kind's ops table: only members the plugin's minor has. */
+static void copy_ops(struct vg_plugin_info *pi, const struct vg_plugin *d)
+{
+	switch (d->kind) {
+	case VG_KIND_TRANSPORT: {
+		const struct vg_transport_ops *o = d->ops;
+
+		pi->ops.transport.send = o->send;
+		pi->ops.transport.max_frame = o->max_frame;
+		break;
+	}
+	case VG_KIND_RESOURCE: {
+		const struct vg_resource_ops *o = d->ops;
+
+		pi->ops.resource.exec = o->exec;
+		pi->ops.resource.cancel = o->cancel;
+		if (d->abi_minor >= 1)
+			pi->ops.resource.validate = o->validate;
+		break;
+	}
+	case VG_KIND_FENCE: {
+		const struct vg_fence_ops *o = d->ops;
+
+		pi->ops.fence.exec = o->exec;
+		pi->ops.fence.cancel = o->cancel;
+		if (d->abi_minor >= 1)
+			pi->ops.fence.validate = o->validate;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static int info_from_descriptor(const char *file, const struct vg_plugin *d, size_t n_params,
 				lt_dlhandle handle, struct vg_plugin_info **out)
 {
@@ -231,7 +265,7 @@ static int info_from_descriptor(const char *file, const struct vg_plugin *d, siz
 	pi->flags = d->flags;
 	pi->open = d->open;
 	pi->close = d->close;
-	pi->ops = d->ops;
+	copy_ops(pi, d);
 	if (!pi->file || !pi->name || !pi->version || !pi->description) {
 		info_free(pi);
 		return -ENOMEM;

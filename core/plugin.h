@@ -24,7 +24,15 @@ struct vg_plugin_info {
 	uint32_t flags;
 	int (*open)(const struct vg_host *, const struct vg_instance *, void **);
 	void (*close)(void *);
-	const void *ops;       /* kind ops, borrowed */
+	/*
+	 * The kind's ops, copied member by member: a member appended in 1.N is
+	 * copied only from a plugin built for 1.N or later, else left NULL.
+	 */
+	union {
+		struct vg_transport_ops transport;
+		struct vg_resource_ops resource;
+		struct vg_fence_ops fence;
+	} ops;
 	void *handle;          /* lt_dlhandle */
 };
 

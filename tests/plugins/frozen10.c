@@ -43,9 +43,17 @@ static void frozen_cancel(void *state, uint64_t op_id)
 {
 }
 
-static const struct vg_resource_ops frozen_ops = {
-	.exec = frozen_exec,
-	.cancel = frozen_cancel,
+/*
+ * A 1.0 ops table ends after cancel.  The canary right behind it stands
+ * where a later minor's first member (validate, 1.1) would be: a loader
+ * that read members this plugin's minor does not have would pick it up.
+ */
+static const struct {
+	struct vg_resource_ops ops;
+	const void *canary;
+} frozen_ops = {
+	.ops = { .exec = frozen_exec, .cancel = frozen_cancel },
+	.canary = (const void *)0x5ca1ab1e,
 };
 
 VG_PLUGIN_DEFINE(
@@ -56,6 +64,6 @@ VG_PLUGIN_DEFINE(
 	.params = frozen_params,
 	.open = frozen_open,
 	.close = frozen_close,
-	.ops = &frozen_ops,
+	.ops = &frozen_ops.ops,
 	.flags = 0,
 );

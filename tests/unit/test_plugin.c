@@ -86,7 +86,7 @@ static void test_loader_accepts_good_resource_with_every_param_type(void)
 	CU_ASSERT_EQUAL(p->params[4].type, VG_PARAM_ENUM);
 	CU_ASSERT_PTR_NOT_NULL(p->open);
 	CU_ASSERT_PTR_NOT_NULL(p->close);
-	CU_ASSERT_PTR_NOT_NULL(p->ops);
+	CU_ASSERT_PTR_NOT_NULL(p->ops.resource.exec);
 	CU_ASSERT_PTR_NULL(vg_registry_find(&f.reg, "test-other"));
 	vg_registry_free(&f.reg);
 }
@@ -122,7 +122,10 @@ static void test_loader_accepts_plugin_built_from_frozen_1_0_headers(void)
 	CU_ASSERT_EQUAL_FATAL(p->n_params, 3);
 	CU_ASSERT_STRING_EQUAL(p->params[0].name, "state_file");
 	CU_ASSERT_STRING_EQUAL(p->params[2].choices[1], "high");
-	CU_ASSERT_PTR_NOT_NULL(((const struct vg_resource_ops *)p->ops)->cancel);
+	CU_ASSERT_PTR_NOT_NULL(p->ops.resource.exec);
+	CU_ASSERT_PTR_NOT_NULL(p->ops.resource.cancel);
+	/* validate came in 1.1: never read from a 1.0 plugin (a canary sits there). */
+	CU_ASSERT_PTR_NULL(p->ops.resource.validate);
 	vg_registry_free(&f.reg);
 }
 

@@ -16,7 +16,13 @@
  * A minor bump only appends members at the end of structs.
  */
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 0
+#define VG_ABI_MINOR 1
+
+/*
+ * History of minors (what each appended):
+ *   1.0  the first ABI
+ *   1.1  vg_resource_ops.validate, vg_fence_ops.validate
+ */
 
 /* Plugin kinds (struct vg_plugin.kind).  Append-only. */
 enum vg_kind {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct vg_instance;
+
 /* One fencing request.  Borrowed for the exec() call: copy what you keep. */
 struct vg_fence_request {
 	/* enum vg_fence_action. */
@@ -47,6 +49,16 @@ struct vg_fence_ops {
 	 * NULL means requests cannot be cancelled: the core waits for them.
 	 */
 	void (*cancel)(void *state, uint64_t op_id);
+
+	/* --- 1.1 --- */
+
+	/*
+	 * Check an instance's configuration before it is opened, as
+	 * vg_resource_ops.validate (e.g. a fence agent's parameters against
+	 * its metadata).  NULL means nothing to check beyond the declared
+	 * parameters.
+	 */
+	int (*validate)(const struct vg_instance *inst, char *errbuf, size_t errlen);
 };
 
 #endif /* VIGIL_FENCE_H */

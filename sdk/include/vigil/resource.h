@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct vg_attr;
+struct vg_instance;
 
 /* One action to run.  Borrowed for the exec() call: copy what you keep. */
 struct vg_rsc_request {
@@ -56,6 +57,20 @@ struct vg_resource_ops {
 	 * for their completion or timeout.
 	 */
 	void (*cancel)(void *state, uint64_t op_id);
+
+	/* --- 1.1 --- */
+
+	/*
+	 * Check an instance's configuration before it is opened: when vigild
+	 * loads its configuration and in `vigild --check-config`, before any
+	 * event loop runs (so it may block briefly, e.g. to read an agent's
+	 * meta-data; it must return within a few seconds).  `inst` is as
+	 * open() would get it.  Returns 0, or a negative errno with one line
+	 * in errbuf saying what is wrong and what was expected (vigild
+	 * prefixes the file, line and instance).  NULL means nothing to check
+	 * beyond the declared parameters.
+	 */
+	int (*validate)(const struct vg_instance *inst, char *errbuf, size_t errlen);
 };
 
 #endif /* VIGIL_RESOURCE_H */
