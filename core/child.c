@@ -206,6 +206,11 @@ static void exec_child(const struct vg_spawn *req, int in_r, int out_w)
 	sigset_t none;
 	static const char msg[] = "vigild: exec failed\n";
 
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	/* Nothing of vigild's signal handling is inherited: not the mask, no SIG_IGN. */
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);

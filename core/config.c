@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,161 +45,7 @@
 #define CFG_FILE_MAX_BYTES (16u * 1024 * 1024)
 #define CFG_NAME_MAX 64
 
-enum cfg_type {
-	CT_STRING = 1, /* char * at off; optional charset or choices */
-	CT_INT,        /* uint32_t at off, within [min, max] */
-	CT_BOOL,       /* int at off */
-	CT_ENUM,       /* int at off: min + index in choices */
-	CT_GROUP,      /* sub-schema, stored in the same target */
-	CT_LIST,       /* list of groups: array at off, count at off_n */
-	CT_STRINGS,    /* array of strings: char ** at off, count at off_n */
-	CT_PARAMS,     /* free group, checked against a plugin's table later */
-};
 
-#define CF_REQUIRED (1u << 0)
-#define CF_ABSPATH  (1u << 1)
-
-struct cfg_group;
-
-struct cfg_key {
-	const char *name;
-	enum cfg_type type;
-	unsigned int flags;
-	int64_t min, max;            /* CT_INT range; CT_ENUM base; CT_LIST min entries */
-	const char *const *choices;  /* CT_ENUM, CT_STRING */
-	const char *charset;         /* CT_STRING: 1..64 of [A-Za-z0-9] and these */
-	const char *def;             /* applied when absent; NULL: left as is */
-	const struct cfg_group *sub; /* CT_GROUP, CT_LIST */
-	size_t off, off_n;
-};
-
-/* After the keys of list element `idx` are read: what a table cannot say. */
-typedef int (*cfg_check_fn)(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
-
-struct cfg_group {
-	const struct cfg_key *keys; /* ended by name == NULL */
-	size_t elem_size;           /* CT_LIST element size */
-	cfg_check_fn check;         /* CT_LIST element check, may be NULL */
-};
-
-static int cfg_node_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
-static int cfg_link_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
-static int cfg_resource_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
-static int cfg_fence_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
-
-static const char *const cfg_log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
-static const char *const cfg_facilities[] = { "daemon", "user", "local0", "local1", "local2",
-	"local3", "local4", "local5", "local6", "local7", NULL };
-static const char *const cfg_nq_policies[] = { "stop", "freeze", "ignore", NULL };
-
-#define C_OFF(m) offsetof(struct vg_config, m)
-#define N_OFF(m) offsetof(struct vg_node_conf, m)
-#define I_OFF(m) offsetof(struct vg_instance_conf, m)
-
-static const struct cfg_key cfg_cluster_keys[] = {
-	{ .name = "name", .type = CT_STRING, .flags = CF_REQUIRED, .charset = "_-",
-	  .off = C_OFF(cluster_name) },
-	{ .name = "id", .type = CT_INT, .flags = CF_REQUIRED, .min = 1, .max = UINT32_MAX,
-	  .off = C_OFF(cluster_id) },
-	{ .name = "key_file", .type = CT_STRING, .flags = CF_REQUIRED | CF_ABSPATH,
-	  .off = C_OFF(key_file) },
-	{ .name = NULL },
-};
-static const struct cfg_key cfg_logging_keys[] = {
-	{ .name = "level", .type = CT_ENUM, .min = VG_LOG_ERR, .choices = cfg_log_levels,
-	  .def = "info", .off = C_OFF(log_level) },
-	{ .name = "stderr", .type = CT_BOOL, .def = "true", .off = C_OFF(log_stderr) },
-	{ .name = "syslog", .type = CT_BOOL, .def = "false", .off = C_OFF(log_syslog) },
-	{ .name = "facility", .type = CT_STRING, .choices = cfg_facilities, .def = "daemon",
-	  .off = C_OFF(log_facility) },
-	{ .name = NULL },
-};
-static const struct cfg_key cfg_ctl_keys[] = {
-	{ .name = "socket", .type = CT_STRING, .flags = CF_ABSPATH,
-	  .def = VG_RUN_DIR "/vigild.sock", .off = C_OFF(ctl_socket) },
-	{ .name = "group", .type = CT_STRING, .off = C_OFF(ctl_group) },
-	{ .name = NULL },
-};
-static const struct cfg_key cfg_membership_keys[] = {
-	{ .name = "interval_ms", .type = CT_INT, .min = 5, .max = 10000, .def = "100",
-	  .off = C_OFF(interval_ms) },
-	{ .name = "deadtime_ms", .type = CT_INT, .min = 20, .max = 60000, .def = "500",
-	  .off = C_OFF(deadtime_ms) },
-	{ .name = NULL },
-};
-static const struct cfg_key cfg_scheduling_keys[] = {
-	{ .name = "realtime_priority", .type = CT_INT, .min = 0, .max = 99, .def = "0",
-	  .off = C_OFF(rt_priority) },
-	{ .name = "mlockall", .type = CT_BOOL, .def = "false", .off = C_OFF(mlockall) },
-	{ .name = NULL },
-};
-static const struct cfg_key cfg_quorum_keys[] = {
-	{ .name = "expected_votes", .type = CT_INT, .min = 0, .max = 1000, .def = "0",
-	  .off = C_OFF(expected_votes) },
-	{ .name = "two_node", .type = CT_BOOL, .def = "false", .off = C_OFF(two_node) },
-	/* no default in the table: it follows two_node (cfg_check_cross) */
-	{ .name = "wait_for_all", .type = CT_BOOL, .off = C_OFF(wait_for_all) },
-	{ .name = "no_quorum_policy", .type = CT_ENUM, .min = VG_NQP_STOP,
-	  .choices = cfg_nq_policies, .def = "stop", .off = C_OFF(no_quorum_policy) },
-	{ .name = NULL },
-};
-static const struct cfg_key cfg_node_keys[] = {
-	{ .name = "id", .type = CT_INT, .flags = CF_REQUIRED, .min = 1, .max = UINT32_MAX,
-	  .off = N_OFF(id) },
-	{ .name = "name", .type = CT_STRING, .flags = CF_REQUIRED, .charset = "_.-",
-	  .off = N_OFF(name) },
-	{ .name = "addresses", .type = CT_STRINGS, .off = N_OFF(addrs), .off_n = N_OFF(n_addrs) },
-	{ .name = "votes", .type = CT_INT, .min = 0, .max = 255, .def = "1", .off = N_OFF(votes) },
-	{ .name = NULL },
-};
-/* links, resources and fence devices differ only in how the instance is named */
-#define CFG_INSTANCE_KEYS(namekey, nameflags)                                          \
-	{ .name = namekey, .type = CT_STRING, .flags = nameflags, .charset = "_.-",     \
-	  .off = I_OFF(name) },                                                         \
-	{ .name = "plugin", .type = CT_STRING, .flags = CF_REQUIRED, .off = I_OFF(plugin) }, \
-	{ .name = "params", .type = CT_PARAMS },                                        \
-	{ .name = "attributes", .type = CT_PARAMS },                                    \
-	{ .name = NULL }
-static const struct cfg_key cfg_link_keys[] = { CFG_INSTANCE_KEYS("name", 0) };
-static const struct cfg_key cfg_resource_keys[] = { CFG_INSTANCE_KEYS("id", CF_REQUIRED) };
-static const struct cfg_key cfg_fence_keys[] = { CFG_INSTANCE_KEYS("name", CF_REQUIRED) };
-
-static const struct cfg_group cfg_cluster = { cfg_cluster_keys, 0, NULL };
-static const struct cfg_group cfg_logging = { cfg_logging_keys, 0, NULL };
-static const struct cfg_group cfg_ctl = { cfg_ctl_keys, 0, NULL };
-static const struct cfg_group cfg_membership = { cfg_membership_keys, 0, NULL };
-static const struct cfg_group cfg_quorum = { cfg_quorum_keys, 0, NULL };
-static const struct cfg_group cfg_scheduling = { cfg_scheduling_keys, 0, NULL };
-static const struct cfg_group cfg_node = {
-	cfg_node_keys, sizeof(struct vg_node_conf), cfg_node_check };
-static const struct cfg_group cfg_link = {
-	cfg_link_keys, sizeof(struct vg_instance_conf), cfg_link_check };
-static const struct cfg_group cfg_resource = {
-	cfg_resource_keys, sizeof(struct vg_instance_conf), cfg_resource_check };
-static const struct cfg_group cfg_fence = {
-	cfg_fence_keys, sizeof(struct vg_instance_conf), cfg_fence_check };
-
-static const struct cfg_key cfg_root_keys[] = {
-	{ .name = "cluster", .type = CT_GROUP, .flags = CF_REQUIRED, .sub = &cfg_cluster },
-	{ .name = "logging", .type = CT_GROUP, .sub = &cfg_logging },
-	{ .name = "plugin_dir", .type = CT_STRING, .def = VG_PLUGINS_DIR, .off = C_OFF(plugin_dir) },
-	{ .name = "state_dir", .type = CT_STRING, .flags = CF_ABSPATH, .def = VG_STATE_DIR,
-	  .off = C_OFF(state_dir) },
-	{ .name = "ctl", .type = CT_GROUP, .sub = &cfg_ctl },
-	{ .name = "membership", .type = CT_GROUP, .sub = &cfg_membership },
-	{ .name = "quorum", .type = CT_GROUP, .sub = &cfg_quorum },
-	{ .name = "scheduling", .type = CT_GROUP, .sub = &cfg_scheduling },
-	{ .name = "nodes", .type = CT_LIST, .flags = CF_REQUIRED, .min = 1, .sub = &cfg_node,
-	  .off = C_OFF(nodes), .off_n = C_OFF(n_nodes) },
-	{ .name = "links", .type = CT_LIST, .sub = &cfg_link,
-	  .off = C_OFF(links), .off_n = C_OFF(n_links) },
-	{ .name = "resources", .type = CT_LIST, .sub = &cfg_resource,
-	  .off = C_OFF(resources), .off_n = C_OFF(n_resources) },
-	{ .name = "fence_devices", .type = CT_LIST, .sub = &cfg_fence,
-	  .off = C_OFF(fence_devices), .off_n = C_OFF(n_fence_devices) },
-	{ .name = NULL },
-};
-static const struct cfg_group cfg_root = { cfg_root_keys, 0, NULL };
 
 int vg_config_fail(struct vg_config_ctx *c, const config_setting_t *s, const char *fmt, ...)
 {
@@ -283,6 +130,7 @@ static const char *cfg_expect(const struct cfg_key *k, char *buf, size_t len)
 	case CT_GROUP:
 	case CT_PARAMS: return "a group { ... }";
 	case CT_LIST: return "a list of groups ( { ... }, ... )";
+	case CT_SCORE: return "a score (an integer -1000000..1000000, \"INFINITY\" or \"-INFINITY\")";
 	case CT_STRINGS: return "an array of strings [ \"...\", ... ]";
 	}
 	return "?";
@@ -320,6 +168,19 @@ static int cfg_set_string(void *target, size_t off, const char *v)
 	return 0;
 }
 
+/* "INFINITY", "+INFINITY", "-INFINITY" (any case), or 0 when not a word. */
+static int cfg_score_word(const char *w, int32_t *score)
+{
+	int neg = *w == '-';
+
+	if (*w == '-' || *w == '+')
+		w++;
+	if (strcasecmp(w, "INFINITY") && strcasecmp(w, "INF"))
+		return 0;
+	*score = neg ? -VG_CFG_SCORE_INFINITY : VG_CFG_SCORE_INFINITY;
+	return 1;
+}
+
 /* Store a scalar given as text: a default from the table, or a checked string. */
 static int cfg_store_text(const struct cfg_key *k, void *target, const char *text)
 {
@@ -335,6 +196,14 @@ static int cfg_store_text(const struct cfg_key *k, void *target, const char *tex
 	case CT_ENUM:
 		*(int *)cfg_at(target, k->off) = (int)k->min + cfg_word_index(k->choices, text);
 		return 0;
+	case CT_SCORE: {
+		int32_t v;
+
+		if (!cfg_score_word(text, &v))
+			v = (int32_t)strtol(text, NULL, 10);
+		*(uint32_t *)cfg_at(target, k->off) = (uint32_t)v;
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -413,6 +282,7 @@ static int cfg_type_fits(const struct cfg_key *k, const config_setting_t *s)
 	case CT_PARAMS: return t == CONFIG_TYPE_GROUP;
 	case CT_LIST: return t == CONFIG_TYPE_LIST;
 	case CT_STRINGS: return t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST;
+	case CT_SCORE: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_STRING;
 	}
 	return 0;
 }
@@ -427,6 +297,14 @@ static int cfg_value_fits(const struct cfg_key *k, const config_setting_t *s)
 	case CT_INT:
 		i = config_setting_get_int64(s);
 		return i >= k->min && i <= k->max;
+	case CT_SCORE: {
+		int32_t score;
+
+		if (config_setting_type(s) == CONFIG_TYPE_STRING)
+			return cfg_score_word(config_setting_get_string(s), &score);
+		i = config_setting_get_int64(s);
+		return i >= -VG_CFG_SCORE_INFINITY && i <= VG_CFG_SCORE_INFINITY;
+	}
 	case CT_ENUM:
 		return cfg_word_index(k->choices, config_setting_get_string(s)) >= 0;
 	case CT_STRING:
@@ -467,6 +345,11 @@ static int cfg_key_read(struct vg_config_ctx *c, const config_setting_t *s, cons
 	case CT_STRINGS:
 		return cfg_read_strings(c, s, k, kpath, target);
 	case CT_PARAMS:
+		return 0;
+	case CT_SCORE:
+		if (config_setting_type(s) == CONFIG_TYPE_STRING)
+			return cfg_store_text(k, target, config_setting_get_string(s));
+		*(uint32_t *)cfg_at(target, k->off) = (uint32_t)(int32_t)config_setting_get_int64(s);
 		return 0;
 	}
 	return -EINVAL;
@@ -538,46 +421,6 @@ static const config_setting_t *cfg_first(const config_t *lc, const char *a, cons
 	if (!s && d)
 		s = config_lookup(lc, d);
 	return s;
-}
-
-static int cfg_node_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx)
-{
-	struct vg_node_conf *nodes = base, *n = &nodes[idx];
-
-	n->line = config_setting_source_line(e);
-	for (size_t j = 0; j < idx; j++) {
-		if (nodes[j].id == n->id)
-			return vg_config_fail(c, config_setting_get_member(e, "id"),
-					      "nodes[%zu].id must be unique, got %" PRIu32
-					      " again (node \"%s\" at line %d)",
-					      idx, n->id, nodes[j].name, nodes[j].line);
-		if (!strcmp(nodes[j].name, n->name))
-			return vg_config_fail(c, config_setting_get_member(e, "name"),
-					      "nodes[%zu].name must be unique, got \"%s\" again (line %d)",
-					      idx, n->name, nodes[j].line);
-	}
-	return 0;
-}
-
-static int cfg_link_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx)
-{
-	struct vg_instance_conf *in = (struct vg_instance_conf *)base + idx;
-
-	if (!in->name && asprintf(&in->name, "link%zu", idx) < 0) {
-		in->name = NULL;
-		return -ENOMEM;
-	}
-	return vg_config_instance_check(c, e, base, idx, VG_KIND_TRANSPORT, "link");
-}
-
-static int cfg_resource_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx)
-{
-	return vg_config_instance_check(c, e, base, idx, VG_KIND_RESOURCE, "resource");
-}
-
-static int cfg_fence_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx)
-{
-	return vg_config_instance_check(c, e, base, idx, VG_KIND_FENCE, "fence device");
 }
 
 static int cfg_check_cross(struct vg_config_ctx *c, const config_t *lc, struct vg_config *cfg)
@@ -706,9 +549,11 @@ int vg_config_load(const char *path, const struct vg_registry *reg,
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = cfg_group_walk(&c, config_root_setting(&lc), &cfg_root, "", cfg);
+	rc = cfg_group_walk(&c, config_root_setting(&lc), &vg_cfg_root, "", cfg);
 	if (!rc)
 		rc = cfg_check_cross(&c, &lc, cfg);
+	if (!rc)
+		rc = vg_config_rsc_check(&c, &lc, cfg);
 	if (!rc) {
 		*out = cfg;
 		cfg = NULL;
@@ -759,6 +604,7 @@ void vg_config_free(struct vg_config *cfg)
 	cfg_instances_free(cfg->links, cfg->n_links);
 	cfg_instances_free(cfg->resources, cfg->n_resources);
 	cfg_instances_free(cfg->fence_devices, cfg->n_fence_devices);
+	vg_config_rsc_free(cfg);
 	free(cfg->path);
 	free(cfg->cluster_name);
 	free(cfg->key_file);

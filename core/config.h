@@ -13,6 +13,27 @@
 struct vg_registry;
 struct vg_plugin_info;
 
+/* Resources only: meta attributes (`meta { }`), as Pacemaker names them. */
+struct vg_rsc_meta_conf {
+	uint32_t stickiness;          /* score kept on the current node, default 0 */
+	uint32_t migration_threshold; /* failures on a node before moving away; 0: never */
+	uint32_t failure_timeout_ms;  /* failures older than this are forgotten; 0: never */
+	int target_role;              /* enum vg_target_role (policy.h), default started */
+	int on_fail;                  /* enum vg_on_fail (policy.h), default restart */
+	int managed;                  /* default true */
+};
+
+/* Resources only: operation timeouts and the recurring monitor (`ops { }`). */
+struct vg_rsc_ops_conf {
+	uint32_t monitor_interval_ms; /* recurring monitor; 0: none.  Default 10000 */
+	uint32_t monitor_timeout_ms;  /* default 20000 */
+	uint32_t start_timeout_ms;    /* default 20000 */
+	uint32_t stop_timeout_ms;     /* default 20000 */
+	uint32_t promote_timeout_ms;  /* default 20000 */
+	uint32_t demote_timeout_ms;   /* default 20000 */
+	uint32_t notify_timeout_ms;   /* default 20000 */
+};
+
 /* A configured plugin instance (a link, a resource, a fence device). */
 struct vg_instance_conf {
 	char *name;                        /* instance name */
@@ -23,6 +44,52 @@ struct vg_instance_conf {
 	struct vg_attr *attrs;             /* `attributes` group (VG_PLUGIN_F_ATTRS only) */
 	size_t n_attrs;
 	int line;                          /* line of the instance in the file */
+	struct vg_rsc_meta_conf meta;      /* resources only */
+	struct vg_rsc_ops_conf ops;        /* resources only */
+};
+
+/* groups = ( { id; resources = [ ... ]; } ): members start in order. */
+struct vg_group_conf {
+	char *id;
+	char **members;      /* resource ids */
+	size_t n_members;
+	int line;
+};
+
+/* clones = ( { id; resource; max; promotable; promoted_max; } ) */
+struct vg_clone_conf {
+	char *id;
+	char *resource;      /* the cloned resource id */
+	uint32_t max;        /* 0: one per node */
+	int promotable;
+	uint32_t promoted_max; /* default 1 */
+	int line;
+};
+
+/* constraints.location = ( { resource; node; score; } ) */
+struct vg_location_conf {
+	char *resource;      /* resource, group or clone id */
+	char *node;
+	uint32_t score;      /* int32 score (-INFINITY..INFINITY) stored as bits */
+	int line;
+};
+
+/* constraints.colocation = ( { resource; with; score; role; with_role; } ) */
+struct vg_colocation_conf {
+	char *resource, *with;
+	uint32_t score;      /* int32 score stored as bits */
+	int role;            /* enum vg_role: STARTED (any) or PROMOTED */
+	int with_role;
+	int line;
+};
+
+/* constraints.order = ( { first; first_action; then; then_action; kind; } ) */
+struct vg_order_conf {
+	char *first, *then;
+	int first_action;    /* VG_RSC_START or VG_RSC_PROMOTE */
+	int then_action;
+	int mandatory;       /* kind = "mandatory" (default) or "optional" */
+	int line;
 };
 
 struct vg_node_conf {
@@ -87,6 +154,20 @@ struct vg_config {
 	size_t n_resources;
 	struct vg_instance_conf *fence_devices;
 	size_t n_fence_devices;
+	struct vg_group_conf *groups;
+	size_t n_groups;
+	struct vg_clone_conf *clones;
+	size_t n_clones;
+	struct vg_location_conf *locations;
+	size_t n_locations;
+	struct vg_colocation_conf *colocations;
+	size_t n_colocations;
+	struct vg_order_conf *orders;
+	size_t n_orders;
+
+	/* fencing { enabled; timeout_ms; } */
+	int fencing_enabled;        /* default true: without it a lost node's resources move at once */
+	uint32_t fencing_timeout_ms;
 };
 
 /*

@@ -72,8 +72,7 @@ static void on_stop_signal(void *arg, int signo)
 	struct vigild *vd = arg;
 
 	vg_logf(&vd->log, VG_LOG_NOTICE, "vigild", "%s received: shutting down", strsignal(signo));
-	vg_membership_stop(&vd->mship);
-	vg_loop_stop(vd->loop, 0);
+	vigild_shutdown(vd);
 }
 
 static int open_links(struct vigild *vd)
@@ -195,6 +194,8 @@ int vigild_setup(struct vigild *vd)
 	if (rc == 0)
 		rc = vg_membership_start(&vd->mship, vd->cfg, &vd->net, vd->loop, &vd->log);
 	if (rc == 0)
+		rc = vigild_cluster_start(vd);
+	if (rc == 0)
 		rc = start_ctl(vd);
 	return rc;
 }
@@ -209,6 +210,7 @@ int vigild_run(struct vigild *vd)
 void vigild_teardown(struct vigild *vd)
 {
 	vg_ctl_stop(vd->ctl);
+	vigild_cluster_stop(vd);
 	if (vd->net_ready)
 		vg_membership_stop(&vd->mship);
 	for (size_t i = vd->n_links; i-- > 0;)

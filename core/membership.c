@@ -14,6 +14,7 @@
 /* Heartbeat flags. */
 #define HB_F_QUORATE  (1u << 0)
 #define HB_F_ALL_SEEN (1u << 1)
+#define HB_F_SHUTDOWN (1u << 2)
 
 static struct vg_mpeer *mpeer(const struct vg_membership *m, const struct vg_peer *p)
 {
@@ -70,7 +71,8 @@ static void send_heartbeat(struct vg_membership *m)
 {
 	uint8_t buf[VG_WIRE_MAX_PAYLOAD];
 	struct vg_wbuf w;
-	uint8_t flags = (m->q.quorate ? HB_F_QUORATE : 0) | (m->all_seen ? HB_F_ALL_SEEN : 0);
+	uint8_t flags = (m->q.quorate ? HB_F_QUORATE : 0) | (m->all_seen ? HB_F_ALL_SEEN : 0) |
+			(m->shutting_down ? HB_F_SHUTDOWN : 0);
 
 	vg_wbuf_init(&w, buf, sizeof(buf));
 	vg_wbuf_put_bytes(&w, m->digest, DIGEST_LEN);
@@ -81,6 +83,9 @@ static void send_heartbeat(struct vg_membership *m)
 	vg_wbuf_put_u16(&w, m->view.n_members);
 	for (uint16_t i = 0; i < m->view.n_members; i++)
 		vg_wbuf_put_u32(&w, m->view.members[i]);
+	vg_wbuf_put_u64(&w, m->local_state_version);
+	vg_wbuf_put_u64(&w, m->attrs_version);
+	vg_wbuf_put_u32(&w, m->attrs_origin);
 	if (w.err == 0)
 		vg_net_broadcast(m->net, VG_MSG_HEARTBEAT, buf, w.len);
 }
@@ -270,6 +275,12 @@ static void tick_cb(void *arg)
 	send_heartbeat(m);
 }
 
+/* Between heartbeats, so that a silent peer is noticed soon after its dead time. */
+static void check_cb(void *arg)
+{
+	evaluate(arg);
+}
+
 static void hex8(const unsigned char *d, char *out)
 {
 	for (int i = 0; i < 4; i++)
@@ -297,7 +308,7 @@ static void check_digest(struct vg_membership *m, struct vg_peer *p, struct vg_m
 }
 
 static int parse_heartbeat(const void *payload, size_t len, const unsigned char **digest,
-			   struct vg_view *v, int *flags)
+			   struct vg_view *v, int *flags, struct vg_mpeer *versions)
 {
 	struct vg_rbuf r;
 
@@ -312,6 +323,13 @@ static int parse_heartbeat(const void *payload, size_t len, const unsigned char 
 		return -EBADMSG;
 	for (uint16_t i = 0; i < v->n_members; i++)
 		v->members[i] = vg_rbuf_get_u32(&r);
+	if (r.err)
+		return -EBADMSG;
+	if (vg_rbuf_remaining(&r) >= 20) {
+		versions->state_version = vg_rbuf_get_u64(&r);
+		versions->attrs_version = vg_rbuf_get_u64(&r);
+		versions->attrs_origin = vg_rbuf_get_u32(&r);
+	}
 	/* Bytes after the known fields are a later version's: ignored. */
 	return r.err ? -EBADMSG : 0;
 }
@@ -324,7 +342,7 @@ static void on_heartbeat(struct vg_membership *m, struct vg_peer *p, const void 
 	struct vg_view v;
 	int flags;
 
-	if (parse_heartbeat(payload, len, &digest, &v, &flags) < 0) {
+	if (parse_heartbeat(payload, len, &digest, &v, &flags, mp) < 0) {
 		vg_logf(m->log, VG_LOG_WARNING, "membership",
 			"node %u (%s): malformed heartbeat of %zu bytes dropped", p->id, p->name, len);
 		return;
@@ -333,6 +351,14 @@ static void on_heartbeat(struct vg_membership *m, struct vg_peer *p, const void 
 	mp->heard = 1;
 	mp->left = 0;
 	mp->quorate = flags & HB_F_QUORATE;
+	if (!!(flags & HB_F_SHUTDOWN) != mp->shutting_down) {
+		mp->shutting_down = !!(flags & HB_F_SHUTDOWN);
+		if (mp->shutting_down)
+			vg_logf(m->log, VG_LOG_NOTICE, "membership", "node %u (%s) is shutting down",
+				p->id, p->name);
+		if (m->on_change)
+			m->on_change(m->arg);
+	}
 	mp->announced = v;
 	if (v.id > m->max_view_seen)
 		m->max_view_seen = v.id;
@@ -342,6 +368,8 @@ static void on_heartbeat(struct vg_membership *m, struct vg_peer *p, const void 
 	}
 	maybe_propose(m);
 	maybe_adopt(m);
+	if (m->on_heartbeat && mp->config_ok)
+		m->on_heartbeat(m->hook_arg, p);
 }
 
 static void on_frame(void *arg, struct vg_peer *p, uint32_t link, const struct vg_wire_hdr *hdr,
@@ -365,10 +393,22 @@ static void on_frame(void *arg, struct vg_peer *p, uint32_t link, const struct v
 		maybe_adopt(m);
 		break;
 	default:
-		vg_logf(m->log, VG_LOG_DEBUG, "membership", "node %u (%s): frame type %u ignored",
-			p->id, p->name, hdr->type);
+		/* Only peers running our configuration may speak about resources. */
+		if (m->on_frame && mp->config_ok && mp->heard)
+			m->on_frame(m->hook_arg, p, hdr, payload);
+		else
+			vg_logf(m->log, VG_LOG_DEBUG, "membership",
+				"node %u (%s): frame type %u ignored", p->id, p->name, hdr->type);
 		break;
 	}
+}
+
+/* A twentieth of the dead time (at least 5 ms): detection within dead time + 5 %. */
+static uint64_t check_period_ms(const struct vg_membership *m)
+{
+	uint64_t p = m->deadtime_ms / 20;
+
+	return p < 5 ? 5 : p;
 }
 
 int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, struct vg_net *net,
@@ -400,11 +440,20 @@ int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, st
 		"joining: heartbeat every %u ms, dead time %u ms, incarnation %llu", m->interval_ms,
 		m->deadtime_ms, (unsigned long long)net->incarnation);
 	rc = vg_loop_timer_start(loop, 0, m->interval_ms, tick_cb, m, NULL, &m->tick);
+	if (rc == 0)
+		rc = vg_loop_timer_start(loop, check_period_ms(m), check_period_ms(m), check_cb, m,
+					 NULL, &m->check);
 	if (rc < 0) {
+		vg_loop_timer_stop(loop, m->tick);
 		free(m->mp);
 		m->mp = NULL;
 	}
 	return rc;
+}
+
+void vg_membership_announce(struct vg_membership *m)
+{
+	send_heartbeat(m);
 }
 
 void vg_membership_stop(struct vg_membership *m)
@@ -413,7 +462,8 @@ void vg_membership_stop(struct vg_membership *m)
 		return;
 	vg_net_broadcast(m->net, VG_MSG_LEAVE, NULL, 0);
 	vg_loop_timer_stop(m->loop, m->tick);
-	m->tick = NULL;
+	vg_loop_timer_stop(m->loop, m->check);
+	m->tick = m->check = NULL;
 	m->net->on_frame = NULL;
 	free(m->mp);
 	m->mp = NULL;

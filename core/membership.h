@@ -46,6 +46,10 @@ struct vg_mpeer {
 	int ever_member;
 	int quorate;                 /* as it announced */
 	struct vg_view announced;    /* the view in its last heartbeat */
+	uint64_t state_version;      /* of its resource state, as announced */
+	uint64_t attrs_version;      /* of its cluster attributes, as announced */
+	uint32_t attrs_origin;
+	int shutting_down;           /* announced: its resources should move away */
 };
 
 struct vg_membership {
@@ -64,16 +68,30 @@ struct vg_membership {
 	struct vg_quorum q;
 	uint32_t dc;                 /* coordinator, 0: none (no quorum) */
 	uint64_t views_installed;
-	struct vg_timer *tick;
+	struct vg_timer *tick;        /* heartbeat, every interval */
+	struct vg_timer *check;       /* liveness, every dead time / 20 */
 	/* Called after every view or quorum change (resources hook in here). */
 	void (*on_change)(void *arg);
 	void *arg;
+	/* This node is shutting down: announced in heartbeats (flag bit 2). */
+	int shutting_down;
+	/* Announced in every heartbeat; owned by the cluster state (cstate.c). */
+	uint64_t local_state_version;
+	uint64_t attrs_version;
+	uint32_t attrs_origin;
+	/* Frames of other types, and every heartbeat after membership used it. */
+	void (*on_frame)(void *arg, struct vg_peer *p, const struct vg_wire_hdr *hdr,
+			 const void *payload);
+	void (*on_heartbeat)(void *arg, struct vg_peer *p);
+	void *hook_arg;
 };
 
 int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, struct vg_net *net,
 			struct vg_loop *loop, const struct vg_logger *log);
 /* Say goodbye on every link (clean shutdown), then stop. */
 void vg_membership_stop(struct vg_membership *m);
+/* Send a heartbeat now (something it announces changed). */
+void vg_membership_announce(struct vg_membership *m);
 
 enum vg_node_state vg_membership_node_state(const struct vg_membership *m, const struct vg_peer *p);
 const char *vg_node_state_name(enum vg_node_state s);

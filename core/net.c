@@ -96,7 +96,11 @@ int vg_net_broadcast(struct vg_net *net, uint8_t type, const void *payload, size
 	return sent > 0 || net->n_links == 0 ? 0 : -EIO;
 }
 
-/* A new incarnation is a restart of the peer: forget what its old one sent. */
+/*
+ * A newer incarnation is a restart of the peer.  Only called for a frame
+ * that is authenticated and newer than anything heard from the peer; the
+ * replay windows reset themselves when they see the larger incarnation.
+ */
 static void peer_restarted(struct vg_net *net, struct vg_peer *p, uint64_t incarnation,
 			   uint64_t seq)
 {
@@ -106,8 +110,6 @@ static void peer_restarted(struct vg_net *net, struct vg_peer *p, uint64_t incar
 			(unsigned long long)p->incarnation, (unsigned long long)incarnation);
 	p->incarnation = incarnation;
 	p->first_seq = seq;
-	for (size_t l = 0; l < VG_MAX_LINKS; l++)
-		memset(&p->link[l].replay, 0, sizeof(p->link[l].replay));
 }
 
 void vg_net_frame_received(void *arg, uint32_t link, const void *frame, size_t len,
@@ -131,11 +133,18 @@ void vg_net_frame_received(void *arg, uint32_t link, const void *frame, size_t l
 		net->drops.unknown_node++;
 		return;
 	}
-	/* Fresh on this link keeps the link alive; a replay on it does not. */
+	/* An old incarnation's frame is a replay: it must not touch anything. */
+	if (hdr.incarnation < p->incarnation) {
+		rc = -VG_WIRE_DROP_OLD_INCARNATION;
+		goto drop;
+	}
+	/* Fresh on this link keeps the link alive; a copy on the same link is a replay. */
 	rc = vg_replay_check(&p->link[link].replay, hdr.incarnation, hdr.seq);
+	if (rc == -VG_WIRE_DROP_DUPLICATE)
+		rc = -VG_WIRE_DROP_REPLAYED;
 	if (rc < 0)
 		goto drop;
-	if (hdr.incarnation != p->incarnation)
+	if (hdr.incarnation > p->incarnation)
 		peer_restarted(net, p, hdr.incarnation, hdr.seq);
 	p->link[link].last_heard_ms = vg_loop_now_ms(net->loop);
 	p->link[link].frames++;

@@ -89,6 +89,34 @@ static json_t *quorum_json(const struct vigild *vd)
 		"no_quorum_policy", no_quorum_policy_name(vd->cfg->no_quorum_policy));
 }
 
+static json_t *transition_json(const struct vigild *vd)
+{
+	const struct vg_dc *dc = &vd->dc;
+	size_t done = 0, running = 0;
+
+	for (size_t i = 0; dc->active && i < dc->tr.n_actions; i++) {
+		done += dc->act_state[i] == VG_DC_ACT_DONE;
+		running += dc->act_state[i] == VG_DC_ACT_RUNNING;
+	}
+	return json_pack("{s:I, s:b, s:i, s:i, s:i}", "id", (json_int_t)dc->transition,
+			 "active", dc->active, "actions", (int)(dc->active ? dc->tr.n_actions : 0),
+			 "done", (int)done, "running", (int)running);
+}
+
+static json_t *cluster_json(const struct vigild *vd)
+{
+	json_t *standby = json_array();
+
+	for (size_t i = 0; vd->cluster_ready && i < vd->net.n_peers; i++)
+		if (vg_attrs_standby(vd->cs.attrs, vd->net.peers[i].name))
+			json_array_append_new(standby, json_string(vd->net.peers[i].name));
+	return json_pack("{s:b, s:o, s:b, s:o, s:O?}", "maintenance",
+			 vd->cluster_ready && vg_attrs_maintenance(vd->cs.attrs), "standby", standby,
+			 "fencing", vd->cfg->fencing_enabled,
+			 "transition", vd->mship.dc == vd->node_id ? transition_json(vd) : json_null(),
+			 "attributes", vd->cluster_ready ? vd->cs.attrs : NULL);
+}
+
 json_t *vigild_status_json(const struct vigild *vd)
 {
 	const struct vg_membership *m = &vd->mship;
@@ -98,7 +126,7 @@ json_t *vigild_status_json(const struct vigild *vd)
 
 	for (uint16_t i = 0; i < m->view.n_members; i++)
 		json_array_append_new(members, json_integer(m->view.members[i]));
-	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i}",
+	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i, s:o, s:o}",
 		"ok", 1,
 		"cluster", "name", vd->cfg->cluster_name, "id", (int)vd->cfg->cluster_id,
 		"node", "id", (int)vd->node_id, "name", vd->log.ident ? vd->log.ident : "",
@@ -110,5 +138,6 @@ json_t *vigild_status_json(const struct vigild *vd)
 		"frames", "accepted", (json_int_t)vd->net.stats.accepted,
 		"link_copies", (json_int_t)vd->net.stats.dropped[VG_WIRE_DROP_DUPLICATE],
 		"dropped", drops_json(vd),
-		"interval_ms", (int)m->interval_ms, "deadtime_ms", (int)m->deadtime_ms);
+		"interval_ms", (int)m->interval_ms, "deadtime_ms", (int)m->deadtime_ms,
+		"resources", vigild_status_resources(vd), "cluster_attrs", cluster_json(vd));
 }

@@ -7,6 +7,9 @@
 
 #include <jansson.h>
 
+#include "cstate.h"
+#include "dc.h"
+#include "executor.h"
 #include "host.h"
 #include "log.h"
 #include "membership.h"
@@ -43,6 +46,14 @@ struct vigild {
 	struct vg_membership mship;
 	struct vg_ctl *ctl;
 	uint64_t started_ms;
+	struct vg_executor ex;
+	struct vg_cstate cs;
+	struct vg_dc dc;
+	int cluster_ready;
+	int shutting_down;
+	uint64_t shutdown_started_ms;
+	struct vg_timer *shutdown_timer;
+	int was_quorate;
 };
 
 /* Plugin search path: $VIGIL_PLUGIN_PATH, then opts.plugin_dir or the built-in dir. */
@@ -53,6 +64,15 @@ int vigild_list_plugins(const struct vigild *vd, int json);
 /* vigilctl requests (commands.c) and the status they read (status.c). */
 json_t *vigild_ctl_handle(void *arg, const json_t *request);
 json_t *vigild_status_json(const struct vigild *vd);
+json_t *vigild_status_resources(const struct vigild *vd);
+/* The engine's input now, as a saved cluster state (for vigilctl simulate). */
+json_t *vigild_cluster_state_json(struct vigild *vd);
+
+/* cluster.c: the resource side (executor, cluster state, DC) and shutdown. */
+int vigild_cluster_start(struct vigild *vd);
+void vigild_cluster_stop(struct vigild *vd);
+/* SIGTERM: let the DC move our resources away, then leave; a second one leaves now. */
+void vigild_shutdown(struct vigild *vd);
 
 /* Load the configuration, pick this node, create the loop, open the links. */
 int vigild_setup(struct vigild *vd);

@@ -45,6 +45,12 @@ enum vg_msg_type {
 	VG_MSG_MEMBERSHIP = 3,		/* the DC's agreed member set */
 	VG_MSG_LEAVE = 4,
 	VG_MSG_CONFIG_MISMATCH = 5,
+	VG_MSG_RSC_OP = 6,		/* DC -> node: run a resource action */
+	VG_MSG_RSC_RESULT = 7,		/* node -> DC: how it ended */
+	VG_MSG_STATE_REQ = 8,		/* ask a node for its resource state */
+	VG_MSG_STATE = 9,		/* a node's resource state, in chunks */
+	VG_MSG_ATTRS_REQ = 10,		/* ask a node for its cluster attributes */
+	VG_MSG_ATTRS = 11,		/* cluster attributes (JSON), in chunks */
 };
 
 /*

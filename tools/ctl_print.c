@@ -10,7 +10,7 @@ int vg_ctl_print(const json_t *resp, int json, int watch, vg_ctl_printer printer
 
 	if (watch && !json)
 		printf("\033[H\033[2J");
-	if (json) {
+	if (json || !printer) {
 		json_dumpf(resp, stdout, JSON_INDENT(2));
 		printf("\n");
 	} else if (ok) {
@@ -85,6 +85,64 @@ static void print_drops(const json_t *frames)
 	printf("\n");
 }
 
+void vg_ctl_print_message(const json_t *resp)
+{
+	printf("%s\n", str(resp, "message"));
+}
+
+static void print_resource(const json_t *r)
+{
+	const json_t *on = json_object_get(r, "running_on"), *nodes = json_object_get(r, "nodes"), *n;
+	size_t i;
+
+	printf("  %-16s %-8s", str(r, "id"), str(r, "plugin"));
+	if (json_array_size(on) == 0)
+		printf(" stopped");
+	json_array_foreach(nodes, i, n) {
+		const json_t *last = json_object_get(n, "last_op");
+
+		if (!json_is_true(json_object_get(n, "current")))
+			continue;
+		if (strcmp(str(n, "role"), "stopped") && strcmp(str(n, "role"), "unknown"))
+			printf(" %s on %s", str(n, "role"), str(n, "node"));
+		if (json_is_true(json_object_get(n, "failed")))
+			printf(" FAILED on %s", str(n, "node"));
+		if (num(n, "fail_count"))
+			printf(" (failures on %s: %lld)", str(n, "node"), num(n, "fail_count"));
+		if (json_is_object(last) && strcmp(str(n, "role"), "stopped"))
+			printf(" [last: %s rc %lld, %llds ago]", str(last, "action"), num(last, "rc"),
+			       num(last, "ms_ago") / 1000);
+	}
+	if (json_is_string(json_object_get(r, "in")))
+		printf("  (%s %s)", str(r, "in_kind"), str(r, "in"));
+	printf("\n");
+}
+
+static void print_resources(const json_t *resp)
+{
+	const json_t *rscs = json_object_get(resp, "resources"), *r;
+	const json_t *ca = json_object_get(resp, "cluster_attrs"), *tr;
+	size_t i;
+
+	if (json_array_size(rscs) == 0)
+		return;
+	printf("Resources:%s%s\n",
+	       json_is_true(json_object_get(ca, "maintenance")) ? " MAINTENANCE MODE (nothing is managed)" : "",
+	       json_is_true(json_object_get(ca, "fencing")) ? "" : " (fencing disabled)");
+	json_array_foreach(rscs, i, r)
+		print_resource(r);
+	tr = json_object_get(ca, "transition");
+	if (json_is_object(tr) && json_is_true(json_object_get(tr, "active")))
+		printf("Transition %lld: %lld of %lld actions done, %lld running\n", num(tr, "id"),
+		       num(tr, "done"), num(tr, "actions"), num(tr, "running"));
+	if (json_array_size(json_object_get(ca, "standby"))) {
+		printf("Standby:");
+		json_array_foreach(json_object_get(ca, "standby"), i, r)
+			printf(" %s", json_string_value(r));
+		printf("\n");
+	}
+}
+
 void vg_ctl_print_status(const json_t *resp)
 {
 	const json_t *cl = json_object_get(resp, "cluster"), *me = json_object_get(resp, "node");
@@ -106,5 +164,6 @@ void vg_ctl_print_status(const json_t *resp)
 	printf("View: %lld from node %lld, heartbeat %lld ms, dead time %lld ms\n", num(view, "id"),
 	       num(view, "owner"), num(resp, "interval_ms"), num(resp, "deadtime_ms"));
 	print_nodes(json_object_get(resp, "nodes"));
+	print_resources(resp);
 	print_drops(json_object_get(resp, "frames"));
 }

@@ -14,5 +14,7 @@ typedef void (*vg_ctl_printer)(const json_t *resp);
 int vg_ctl_print(const json_t *resp, int json, int watch, vg_ctl_printer printer);
 
 void vg_ctl_print_status(const json_t *resp);
+/* "message" of an answer that says what was done. */
+void vg_ctl_print_message(const json_t *resp);
 
 #endif

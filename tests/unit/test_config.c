@@ -171,10 +171,10 @@ static void test_config_rejects_unknown_key_with_line(void)
 	expect_refusal(HEAD "\nclustre = { };\n",
 		       "%s:4: unknown key \"clustre\" at top level (expected one of: cluster, "
 		       "logging, plugin_dir, state_dir, ctl, membership, quorum, scheduling, nodes, links, "
-		       "resources, fence_devices)");
-	expect_refusal(HEAD "resources = ( { id = \"db\"; plugin = \"ocf\";\n meta = { }; } );\n",
-		       "%s:4: unknown key \"meta\" in resources[0] "
-		       "(expected one of: id, plugin, params, attributes)");
+		       "resources, fence_devices, groups, clones, constraints, fencing)");
+	expect_refusal(HEAD "resources = ( { id = \"db\"; plugin = \"ocf\";\n metas = { }; } );\n",
+		       "%s:4: unknown key \"metas\" in resources[0] "
+		       "(expected one of: meta, ops, id, plugin, params, attributes)");
 }
 
 static void test_config_rejects_missing_required_key(void)
