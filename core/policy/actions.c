@@ -181,17 +181,18 @@ static int propagate(struct pe_ctx *c)
 	w.queued = calloc(c->n_prims + 1, 1);
 	if (!w.items || !w.queued)
 		goto out;
+	ret = 0;
+	/* frozen (no quorum): what runs keeps running, nothing restarts */
+	if (c->no_starts)
+		goto out;
 	for (p = c->n_prims; p-- > 0;)
 		work_push(&w, p);
 	while (work_pop(&w, &p))
 		unrunnable_from(c, &w, p);
-	if (!c->no_starts) {
-		for (p = c->n_prims; p-- > 0;)
-			work_push(&w, p);
-		while (work_pop(&w, &p))
-			restart_from(c, &w, p);
-	}
-	ret = 0;
+	for (p = c->n_prims; p-- > 0;)
+		work_push(&w, p);
+	while (work_pop(&w, &p))
+		restart_from(c, &w, p);
 out:
 	free(w.items);
 	free(w.queued);

@@ -95,6 +95,7 @@ vg_sock() { echo "$VG_TMP/n$1.sock"; }
 vg_start() {
 	local n=$1 cfg=${2:-$VG_TMP/cluster.conf} pid
 	mkdir -p "$VG_TMP/run$n/ra" "$VG_TMP/run$n/vigil" /run/resource-agents /run/vigil
+	echo "n$n" > "$VG_TMP/run$n/vigil/node"   # resources may say where they run
 	ip netns exec "$(vg_ns "$n")" unshare -m --propagation private \
 		sh -c 'mount --bind "$1/ra" /run/resource-agents && mount --bind "$1/vigil" /run/vigil && shift && exec "$@"' \
 		vg-node "$VG_TMP/run$n" "$VIGILD" -c "$cfg" --node "n$n" --socket "$(vg_sock "$n")" \
@@ -121,13 +122,19 @@ vg_poweroff() {
 	done
 }
 
-# vg_poweron N: links up again (start vigild with vg_start).
+# vg_poweron N: the node boots again: its links come up with only their own
+# address (what it had added is gone) and its /run is empty, as after a real
+# power cycle.  Start its vigild with vg_start.
 vg_poweron() {
-	local n=$1 l
+	local n=$1 l ns
+	ns=$(vg_ns "$n")
 	for l in $(seq 0 $((VG_LINKS - 1))); do
-		ip -n "$(vg_ns "$n")" link set "eth$l" up
+		ip -n "$ns" addr flush dev "eth$l" 2>/dev/null || true
+		ip -n "$ns" addr add "198.18.$l.$n/24" dev "eth$l"
+		ip -n "$ns" link set "eth$l" up
 	done
-	ip -n "$(vg_ns "$n")" route add 224.0.0.0/4 dev "eth$((VG_LINKS > 1 ? 1 : 0))" 2>/dev/null || true
+	ip -n "$ns" route add 224.0.0.0/4 dev "eth$((VG_LINKS > 1 ? 1 : 0))" 2>/dev/null || true
+	rm -rf "$VG_TMP/run$n"
 }
 
 # vg_kill N [SIGNAL]: signal node N's vigild (started by us) and reap it.

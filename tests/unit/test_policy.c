@@ -522,6 +522,24 @@ static void test_no_quorum_stop_and_freeze(void)
 	fx_done(&f);
 }
 
+static void test_no_quorum_freeze_keeps_dependents_of_failed_running(void)
+{
+	struct fx f;
+
+	fx_init(&f, 2, 2);
+	f.in.quorate = 0;
+	f.in.no_quorum = VG_PE_NQ_FREEZE;
+	fx_order(&f, P, A, START, P, B, START, 1);
+	fx_run_on(&f, A, N1, VG_ROLE_STARTED);
+	fx_run_on(&f, B, N1, VG_ROLE_STARTED);
+	fx_st(&f, A, N1)->failed = 1;
+	fx_run(&f);
+	CU_ASSERT_EQUAL(f.t.n_actions, 1);
+	CU_ASSERT(fx_find(&f, A, N1, STOP) >= 0);
+	CU_ASSERT_EQUAL(AT(&f, B), N1);
+	fx_done(&f);
+}
+
 static void test_maintenance_and_unmanaged_take_no_action(void)
 {
 	struct fx f;
@@ -684,6 +702,7 @@ static CU_TestInfo tests[] = {
 	T(unclean_node_is_fenced_before_recovery),
 	T(unclean_node_without_fencing_starts_immediately),
 	T(no_quorum_stop_and_freeze),
+	T(no_quorum_freeze_keeps_dependents_of_failed_running),
 	T(maintenance_and_unmanaged_take_no_action),
 	T(multiple_active_stops_all_but_one),
 	T(on_fail_policies),
