@@ -99,8 +99,11 @@ int vigild_cluster_start(struct vigild *vd)
 	if (rc == 0)
 		rc = vg_dc_start(&vd->dc, vd->cfg, &vd->net, &vd->mship, &vd->cs, &vd->ex,
 				 vd->loop, &vd->log);
+	if (rc == 0)
+		rc = vg_fencer_start(&vd->fencer, vd->cfg, &vd->env, &vd->cs, &vd->net);
 	if (rc < 0)
 		return rc;
+	vd->dc.fencer = &vd->fencer;
 	vd->ex.on_change = on_executor_change;
 	vd->ex.arg = vd;
 	vd->cs.on_update = on_cstate_update;
@@ -127,6 +130,7 @@ void vigild_cluster_stop(struct vigild *vd)
 	vd->mship.on_heartbeat = NULL;
 	vd->mship.on_change = NULL;
 	vg_loop_timer_stop(vd->loop, vd->shutdown_timer);
+	vg_fencer_stop(&vd->fencer);
 	vg_dc_stop(&vd->dc);
 	vg_cstate_stop(&vd->cs);
 	vg_executor_stop(&vd->ex);

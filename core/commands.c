@@ -8,6 +8,7 @@
 #include "policy/model.h"
 #include "vigild.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -185,6 +186,38 @@ static json_t *cmd_maintenance(struct vigild *vd, const json_t *req)
 		did("maintenance mode off: vigil manages resources again");
 }
 
+static void operator_fence_done(void *arg, uint32_t node, int status, const char *detail)
+{
+	/* the outcome is in the log, the fence history and the alert */
+}
+
+static json_t *cmd_fence(struct vigild *vd, const json_t *req)
+{
+	const char *node = arg(req, "node"), *action = arg(req, "action");
+	const struct vg_node_conf *nc = node ? vg_config_node_by_name(vd->cfg, node) : NULL;
+	int act = VG_FENCE_REBOOT, rc;
+
+	if (node && !strcmp(node, "history"))
+		return json_pack("{s:b, s:O}", "ok", 1, "history",
+				 json_object_get(vd->cs.attrs, "fence_history") ?: json_array());
+	if (!nc)
+		return refuse("fence: no node named \"%s\"", node ? node : "");
+	if (nc->id == vd->node_id)
+		return refuse("fence: %s is this node; run the command on another node", node);
+	if (action && !strcmp(action, "off"))
+		act = VG_FENCE_OFF;
+	else if (action && strcmp(action, "reboot"))
+		return refuse("fence: action must be off or reboot, got \"%s\"", action);
+	rc = vg_fencer_fence(&vd->fencer, (uint32_t)(nc - vd->cfg->nodes), act, "operator",
+			     operator_fence_done, vd);
+	if (rc == -EALREADY)
+		return refuse("fence: %s is being fenced already", node);
+	if (rc < 0)
+		return refuse("fence: no fence device lists %s in its targets", node);
+	return did("fencing %s (%s) started; follow it with vigilctl fence history or the log",
+		   node, act == VG_FENCE_OFF ? "off" : "reboot");
+}
+
 json_t *vigild_ctl_handle(void *arg, const json_t *request)
 {
 	struct vigild *vd = arg;
@@ -196,7 +229,8 @@ json_t *vigild_ctl_handle(void *arg, const json_t *request)
 		return vigild_status_json(vd);
 	if (strcmp(cmd, "cluster-state") == 0)
 		return vigild_cluster_state_json(vd);
-	if (!strcmp(cmd, "resource") || !strcmp(cmd, "node") || !strcmp(cmd, "maintenance")) {
+	if (!strcmp(cmd, "resource") || !strcmp(cmd, "node") || !strcmp(cmd, "maintenance") ||
+	    !strcmp(cmd, "fence")) {
 		if (!vd->cluster_ready)
 			return refuse("%s: vigild is still starting", cmd);
 		if (!vd->mship.q.quorate)
@@ -206,6 +240,8 @@ json_t *vigild_ctl_handle(void *arg, const json_t *request)
 			return cmd_resource(vd, request);
 		if (!strcmp(cmd, "node"))
 			return cmd_node(vd, request);
+		if (!strcmp(cmd, "fence"))
+			return cmd_fence(vd, request);
 		return cmd_maintenance(vd, request);
 	}
 	return json_pack("{s:b, s:s+}", "ok", 0, "error", "unknown command: ", cmd);

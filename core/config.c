@@ -603,8 +603,8 @@ void vg_config_free(struct vg_config *cfg)
 	free(cfg->nodes);
 	cfg_instances_free(cfg->links, cfg->n_links);
 	cfg_instances_free(cfg->resources, cfg->n_resources);
+	vg_config_rsc_free(cfg); /* before the instances: it frees their targets */
 	cfg_instances_free(cfg->fence_devices, cfg->n_fence_devices);
-	vg_config_rsc_free(cfg);
 	free(cfg->path);
 	free(cfg->cluster_name);
 	free(cfg->key_file);

@@ -46,6 +46,18 @@ struct vg_instance_conf {
 	int line;                          /* line of the instance in the file */
 	struct vg_rsc_meta_conf meta;      /* resources only */
 	struct vg_rsc_ops_conf ops;        /* resources only */
+	char **targets;                    /* fence devices only: nodes it can fence */
+	size_t n_targets;
+	uint32_t delay_ms;                 /* fence devices only: wait before acting (two-node races) */
+};
+
+/* fencing.levels = ( { node; level; devices = [ ... ]; } ): tried by level, ascending. */
+struct vg_fence_level_conf {
+	char *node;
+	uint32_t level;      /* 1.. */
+	char **devices;      /* every device of a level must succeed */
+	size_t n_devices;
+	int line;
 };
 
 /* groups = ( { id; resources = [ ... ]; } ): members start in order. */
@@ -165,9 +177,14 @@ struct vg_config {
 	struct vg_order_conf *orders;
 	size_t n_orders;
 
-	/* fencing { enabled; timeout_ms; } */
+	/* fencing { enabled; timeout_ms; action; priority_delay_ms; alert; levels; } */
 	int fencing_enabled;        /* default true: without it a lost node's resources move at once */
 	uint32_t fencing_timeout_ms;
+	int fencing_action;         /* VG_FENCE_REBOOT (default) or VG_FENCE_OFF */
+	uint32_t priority_delay_ms; /* extra wait before fencing a node that runs more resources than us */
+	char *fencing_alert;        /* program run with the event in its environment; NULL: none */
+	struct vg_fence_level_conf *fence_levels;
+	size_t n_fence_levels;
 };
 
 /*

@@ -227,6 +227,54 @@ static int check_orders(struct vg_config_ctx *c, struct vg_config *cfg)
 	return 0;
 }
 
+static const struct vg_instance_conf *fence_device(const struct vg_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_fence_devices; i++)
+		if (!strcmp(cfg->fence_devices[i].name, name))
+			return &cfg->fence_devices[i];
+	return NULL;
+}
+
+static int can_fence(const struct vg_instance_conf *d, const char *node)
+{
+	for (size_t t = 0; t < d->n_targets; t++)
+		if (d->targets[t] && !strcmp(d->targets[t], node))
+			return 1;
+	return 0;
+}
+
+static int check_fencing(struct vg_config_ctx *c, const config_t *lc, const struct vg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_fence_devices; i++) {
+		const struct vg_instance_conf *d = &cfg->fence_devices[i];
+
+		for (size_t t = 0; t < d->n_targets; t++)
+			if (!d->targets[t] || !vg_config_node_by_name(cfg, d->targets[t]))
+				return fail_at(c, d->line, "fence device \"%s\": target \"%s\" is not a node",
+					       d->name, d->targets[t] ? d->targets[t] : "");
+	}
+	if (cfg->fencing_action == VG_FENCE_ON)
+		return fail_at(c, config_setting_source_line(config_lookup(lc, "fencing.action")),
+			       "fencing.action must be \"reboot\" or \"off\", got \"on\"");
+	for (size_t i = 0; i < cfg->n_fence_levels; i++) {
+		const struct vg_fence_level_conf *l = &cfg->fence_levels[i];
+
+		if (!vg_config_node_by_name(cfg, l->node))
+			return fail_at(c, l->line, "fencing level: no node named \"%s\"", l->node);
+		for (size_t d = 0; d < l->n_devices; d++) {
+			const struct vg_instance_conf *dev = fence_device(cfg, l->devices[d] ? l->devices[d] : "");
+
+			if (!dev)
+				return fail_at(c, l->line, "fencing level %u of %s: no fence device named \"%s\"",
+					       l->level, l->node, l->devices[d] ? l->devices[d] : "");
+			if (!can_fence(dev, l->node))
+				return fail_at(c, l->line, "fencing level %u of %s: device \"%s\" cannot fence %s (its targets do not list it)",
+					       l->level, l->node, dev->name, l->node);
+		}
+	}
+	return 0;
+}
+
 int vg_config_rsc_check(struct vg_config_ctx *c, const config_t *lc, struct vg_config *cfg)
 {
 	int rc = check_unique_ids(c, cfg);
@@ -241,6 +289,8 @@ int vg_config_rsc_check(struct vg_config_ctx *c, const config_t *lc, struct vg_c
 		rc = check_colocations(c, cfg);
 	if (!rc)
 		rc = check_orders(c, cfg);
+	if (!rc)
+		rc = check_fencing(c, lc, cfg);
 	return rc;
 }
 
@@ -278,4 +328,12 @@ void vg_config_rsc_free(struct vg_config *cfg)
 		free(cfg->orders[i].then);
 	}
 	free(cfg->orders);
+	for (size_t i = 0; cfg->fence_levels && i < cfg->n_fence_levels; i++) {
+		free(cfg->fence_levels[i].node);
+		strv_free(cfg->fence_levels[i].devices, cfg->fence_levels[i].n_devices);
+	}
+	free(cfg->fence_levels);
+	free(cfg->fencing_alert);
+	for (size_t i = 0; cfg->fence_devices && i < cfg->n_fence_devices; i++)
+		strv_free(cfg->fence_devices[i].targets, cfg->fence_devices[i].n_targets);
 }

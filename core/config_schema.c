@@ -196,12 +196,6 @@ static const struct cfg_key cfg_order_keys[] = {
 	{ .name = NULL },
 };
 #define F_OFF(m) offsetof(struct vg_config, m)
-static const struct cfg_key cfg_fencing_keys[] = {
-	{ .name = "enabled", .type = CT_BOOL, .def = "true", .off = F_OFF(fencing_enabled) },
-	{ .name = "timeout_ms", .type = CT_INT, .min = 1000, .max = 3600000, .def = "60000",
-	  .off = F_OFF(fencing_timeout_ms) },
-	{ .name = NULL },
-};
 /* Elements remember their line: cross-reference refusals (config_rsc.c) name it. */
 #define CFG_LINE_CHECK(fn, type)                                                        \
 	static int fn(struct vg_config_ctx *c, const config_setting_t *e, void *base,   \
@@ -215,6 +209,34 @@ CFG_LINE_CHECK(cfg_clone_line, struct vg_clone_conf)
 CFG_LINE_CHECK(cfg_location_line, struct vg_location_conf)
 CFG_LINE_CHECK(cfg_colocation_line, struct vg_colocation_conf)
 CFG_LINE_CHECK(cfg_order_line, struct vg_order_conf)
+static const char *const cfg_fence_actions[] = { "off", "on", "reboot", NULL };
+#define FL_OFF(m) offsetof(struct vg_fence_level_conf, m)
+static const struct cfg_key cfg_level_keys[] = {
+	{ .name = "node", .type = CT_STRING, .flags = CF_REQUIRED, .off = FL_OFF(node) },
+	{ .name = "level", .type = CT_INT, .flags = CF_REQUIRED, .min = 1, .max = 9,
+	  .off = FL_OFF(level) },
+	{ .name = "devices", .type = CT_STRINGS, .flags = CF_REQUIRED, .off = FL_OFF(devices),
+	  .off_n = FL_OFF(n_devices) },
+	{ .name = NULL },
+};
+CFG_LINE_CHECK(cfg_level_line, struct vg_fence_level_conf)
+static const struct cfg_group cfg_level_g = {
+	cfg_level_keys, sizeof(struct vg_fence_level_conf), cfg_level_line };
+static const struct cfg_key cfg_fencing_keys[] = {
+	{ .name = "enabled", .type = CT_BOOL, .def = "true", .off = F_OFF(fencing_enabled) },
+	{ .name = "timeout_ms", .type = CT_INT, .min = 1000, .max = 3600000, .def = "60000",
+	  .off = F_OFF(fencing_timeout_ms) },
+	/* "on" is in the list for the enum's numbering (VG_FENCE_*), refused in config_rsc.c */
+	{ .name = "action", .type = CT_ENUM, .min = 1, .choices = cfg_fence_actions,
+	  .def = "reboot", .off = F_OFF(fencing_action) },
+	{ .name = "priority_delay_ms", .type = CT_INT, .min = 0, .max = 600000, .def = "0",
+	  .off = F_OFF(priority_delay_ms) },
+	{ .name = "alert", .type = CT_STRING, .flags = CF_ABSPATH, .off = F_OFF(fencing_alert) },
+	{ .name = "levels", .type = CT_LIST, .sub = &cfg_level_g, .off = F_OFF(fence_levels),
+	  .off_n = F_OFF(n_fence_levels) },
+	{ .name = NULL },
+};
+
 
 static const struct cfg_group cfg_group_g = {
 	cfg_group_keys, sizeof(struct vg_group_conf), cfg_group_line };
@@ -237,7 +259,13 @@ static const struct cfg_key cfg_constraint_keys[] = {
 };
 static const struct cfg_group cfg_constraints = { cfg_constraint_keys, 0, NULL };
 static const struct cfg_group cfg_fencing = { cfg_fencing_keys, 0, NULL };
-static const struct cfg_key cfg_fence_keys[] = { CFG_INSTANCE_KEYS("name", CF_REQUIRED) };
+static const struct cfg_key cfg_fence_keys[] = {
+	{ .name = "targets", .type = CT_STRINGS, .flags = CF_REQUIRED, .off = I_OFF(targets),
+	  .off_n = I_OFF(n_targets) },
+	{ .name = "delay_ms", .type = CT_INT, .min = 0, .max = 600000, .def = "0",
+	  .off = I_OFF(delay_ms) },
+	CFG_INSTANCE_KEYS("name", CF_REQUIRED)
+};
 
 static const struct cfg_group cfg_cluster = { cfg_cluster_keys, 0, NULL };
 static const struct cfg_group cfg_logging = { cfg_logging_keys, 0, NULL };

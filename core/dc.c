@@ -4,6 +4,7 @@
 #include "config.h"
 #include "cstate.h"
 #include "executor.h"
+#include "fencer.h"
 #include "log.h"
 #include "loop.h"
 #include "membership.h"
@@ -46,13 +47,20 @@ static void kick_later(struct vg_dc *dc, uint64_t ms)
 
 /* --- the engine's input ---------------------------------------------------- */
 
+/* Lost uncleanly while a member, and not fenced in that incarnation. */
 static int node_unclean(struct vg_dc *dc, size_t i)
 {
 	const struct vg_peer *p = &dc->net->peers[i];
+	const char *fenced;
+	char inc[32];
 
 	if (p->is_local || !dc->m->mp[i].ever_member)
 		return 0;
-	return vg_membership_node_state(dc->m, p) == VG_NODE_STATE_LOST;
+	if (vg_membership_node_state(dc->m, p) != VG_NODE_STATE_LOST)
+		return 0;
+	fenced = json_string_value(json_object_get(json_object_get(dc->cs->attrs, "fenced"), p->name));
+	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)p->incarnation);
+	return !fenced || strcmp(fenced, inc) != 0;
 }
 
 static void input_locations(struct vg_dc *dc, struct vg_pe_input *in, struct vg_pe_location *out)
@@ -194,6 +202,23 @@ static void local_done(void *arg, uint32_t rsc, uint32_t action, int status, int
 	}
 }
 
+static void fence_done(void *arg, uint32_t node, int status, const char *detail)
+{
+	struct vg_dc *dc = arg;
+
+	for (size_t i = 0; dc->active && i < dc->tr.n_actions; i++) {
+		const struct vg_pe_action *a = &dc->tr.actions[i];
+
+		if (dc->act_state[i] == VG_DC_ACT_RUNNING && a->kind == VG_PE_ACT_FENCE &&
+		    a->node == node) {
+			if (status < 0)
+				dc->fence_failed = 1;
+			action_done(dc, i, status == 0);
+			return;
+		}
+	}
+}
+
 static void send_op(struct vg_dc *dc, size_t i)
 {
 	const struct vg_pe_action *a = &dc->tr.actions[i];
@@ -217,11 +242,15 @@ static void run_action(struct vg_dc *dc, size_t i)
 	dc->n_running++;
 	log_action(dc, i, "started");
 	if (a->kind == VG_PE_ACT_FENCE) {
-		vg_logf(dc->log, VG_LOG_ERR, "dc",
-			"cannot fence %s: no fencing device can reach it; its resources stay where they were until it is fenced or comes back",
-			node_name(dc, a->node));
-		dc->fence_failed = 1;
-		action_done(dc, i, 0);
+		rc = dc->fencer ? vg_fencer_fence(dc->fencer, a->node, 0, "dc", fence_done, dc) : -ENODEV;
+		if (rc == -ENODEV)
+			vg_logf(dc->log, VG_LOG_ERR, "dc",
+				"cannot fence %s: no fence device can reach it; its resources stay where they were until it is fenced or comes back",
+				node_name(dc, a->node));
+		if (rc < 0) {
+			dc->fence_failed = 1;
+			action_done(dc, i, 0);
+		}
 		return;
 	}
 	if (dc->net->peers[a->node].id != dc->m->self) {

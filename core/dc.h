@@ -22,6 +22,7 @@ struct vg_net;
 struct vg_membership;
 struct vg_cstate;
 struct vg_executor;
+struct vg_fencer;
 struct vg_peer;
 struct vg_wire_hdr;
 
@@ -55,6 +56,7 @@ struct vg_dc {
 	struct vg_membership *m;
 	struct vg_cstate *cs;
 	struct vg_executor *ex;
+	struct vg_fencer *fencer;  /* set by the caller after start; NULL: cannot fence */
 	struct vg_pe_model model;
 	/* the transition being driven */
 	uint64_t transition;

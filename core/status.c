@@ -103,6 +103,22 @@ static json_t *transition_json(const struct vigild *vd)
 			 "done", (int)done, "running", (int)running);
 }
 
+static json_t *fencing_json(const struct vigild *vd)
+{
+	json_t *pending = json_array();
+
+	for (const struct vg_fence_job *j = vd->fencer.jobs; vd->cluster_ready && j; j = j->next)
+		json_array_append_new(pending, json_pack("{s:s, s:s, s:i, s:s, s:I}",
+			"target", vd->cfg->nodes[j->node].name,
+			"action", j->action == VG_FENCE_OFF ? "off" : "reboot", "level", (int)j->level,
+			"last_error", j->detail,
+			"ms", (json_int_t)(vg_loop_now_ms(vd->loop) - j->started_ms)));
+	return json_pack("{s:b, s:o, s:i, s:O?}", "enabled", vd->cfg->fencing_enabled,
+			 "pending", pending, "consecutive_failures", (int)vd->fencer.failures,
+			 "history", vd->cluster_ready ?
+			 json_object_get(vd->cs.attrs, "fence_history") : NULL);
+}
+
 static json_t *cluster_json(const struct vigild *vd)
 {
 	json_t *standby = json_array();
@@ -126,7 +142,7 @@ json_t *vigild_status_json(const struct vigild *vd)
 
 	for (uint16_t i = 0; i < m->view.n_members; i++)
 		json_array_append_new(members, json_integer(m->view.members[i]));
-	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i, s:o, s:o}",
+	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i, s:o, s:o, s:o}",
 		"ok", 1,
 		"cluster", "name", vd->cfg->cluster_name, "id", (int)vd->cfg->cluster_id,
 		"node", "id", (int)vd->node_id, "name", vd->log.ident ? vd->log.ident : "",
@@ -139,5 +155,6 @@ json_t *vigild_status_json(const struct vigild *vd)
 		"link_copies", (json_int_t)vd->net.stats.dropped[VG_WIRE_DROP_DUPLICATE],
 		"dropped", drops_json(vd),
 		"interval_ms", (int)m->interval_ms, "deadtime_ms", (int)m->deadtime_ms,
-		"resources", vigild_status_resources(vd), "cluster_attrs", cluster_json(vd));
+		"resources", vigild_status_resources(vd), "cluster_attrs", cluster_json(vd),
+		"fencing", fencing_json(vd));
 }

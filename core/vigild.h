@@ -10,6 +10,7 @@
 #include "cstate.h"
 #include "dc.h"
 #include "executor.h"
+#include "fencer.h"
 #include "host.h"
 #include "log.h"
 #include "membership.h"
@@ -49,6 +50,7 @@ struct vigild {
 	struct vg_executor ex;
 	struct vg_cstate cs;
 	struct vg_dc dc;
+	struct vg_fencer fencer;
 	int cluster_ready;
 	int shutting_down;
 	uint64_t shutdown_started_ms;

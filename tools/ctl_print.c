@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int vg_ctl_print(const json_t *resp, int json, int watch, vg_ctl_printer printer)
 {
@@ -90,6 +91,49 @@ void vg_ctl_print_message(const json_t *resp)
 	printf("%s\n", str(resp, "message"));
 }
 
+static void print_fence_event(const json_t *e)
+{
+	time_t at = (time_t)(num(e, "at_ms") / 1000);
+	struct tm tm;
+	char when[32];
+
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("  %s  %-7s %-8s %-6s by %-8s via %-12s %lld ms  %s\n", when, str(e, "action"),
+	       str(e, "target"), str(e, "result"), str(e, "by"), str(e, "device"),
+	       num(e, "duration_ms"), strcmp(str(e, "result"), "ok") ? str(e, "detail") : "");
+}
+
+void vg_ctl_print_fence_history(const json_t *resp)
+{
+	const json_t *h = json_object_get(resp, "history"), *e;
+	size_t i;
+
+	if (!json_array_size(h))
+		printf("no fencing so far\n");
+	json_array_foreach(h, i, e)
+		print_fence_event(e);
+}
+
+static void print_fencing(const json_t *resp)
+{
+	const json_t *f = json_object_get(resp, "fencing"), *h = json_object_get(f, "history"), *e;
+	size_t i, n = json_array_size(h);
+
+	json_array_foreach(json_object_get(f, "pending"), i, e)
+		printf("FENCING %s (%s): level %lld, %lld ms so far, last error: %s\n",
+		       str(e, "target"), str(e, "action"), num(e, "level"), num(e, "ms"),
+		       str(e, "last_error"));
+	if (num(f, "consecutive_failures"))
+		printf("FENCING FAILED %lld time(s) in a row: nothing is recovered until it succeeds\n",
+		       num(f, "consecutive_failures"));
+	if (n) {
+		printf("Fence history (last %zu):\n", n < 3 ? n : 3);
+		for (i = n > 3 ? n - 3 : 0; i < n; i++)
+			print_fence_event(json_array_get(h, i));
+	}
+}
+
 static void print_resource(const json_t *r)
 {
 	const json_t *on = json_object_get(r, "running_on"), *nodes = json_object_get(r, "nodes"), *n;
@@ -165,5 +209,6 @@ void vg_ctl_print_status(const json_t *resp)
 	       num(view, "owner"), num(resp, "interval_ms"), num(resp, "deadtime_ms"));
 	print_nodes(json_object_get(resp, "nodes"));
 	print_resources(resp);
+	print_fencing(resp);
 	print_drops(json_object_get(resp, "frames"));
 }

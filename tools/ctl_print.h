@@ -16,5 +16,7 @@ int vg_ctl_print(const json_t *resp, int json, int watch, vg_ctl_printer printer
 void vg_ctl_print_status(const json_t *resp);
 /* "message" of an answer that says what was done. */
 void vg_ctl_print_message(const json_t *resp);
+/* vigilctl fence history */
+void vg_ctl_print_fence_history(const json_t *resp);
 
 #endif

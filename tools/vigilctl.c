@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  resource restart RSC         stop and start RSC where it runs\n"
 		"  node standby NODE | node online NODE\n"
 		"  maintenance on | maintenance off\n"
+		"  fence NODE [off|reboot]      fence NODE now through its fence devices\n"
+		"  fence history                who was fenced, when, by which device, with what result\n"
 		"  cluster-state                the policy engine's input now, as JSON (save it for simulate)\n"
 		"  simulate --config FILE --state STATE.json [--node-down NODE] [--standby NODE] [--json]\n"
 		"Options: -s, --socket PATH  vigild's socket (default $VIGIL_SOCKET or " DEFAULT_SOCKET ")\n"
@@ -161,6 +163,19 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "resource") || !strcmp(cmd, "node") || !strcmp(cmd, "maintenance"))
 		return cmd_admin(&o, argc - first, argv + first);
+	if (!strcmp(cmd, "fence")) {
+		json_t *req;
+
+		if (argc - first < 2 || argc - first > 3) {
+			usage(stderr);
+			return 2;
+		}
+		req = json_pack("{s:s, s:s}", "command", "fence", "node", argv[first + 1]);
+		if (argc - first == 3)
+			json_object_set_new(req, "action", json_string(argv[first + 2]));
+		return request_print(&o, req, strcmp(argv[first + 1], "history") ?
+				     vg_ctl_print_message : vg_ctl_print_fence_history);
+	}
 	if (!strcmp(cmd, "cluster-state")) {
 		o.json = 1;
 		return request_print(&o, json_pack("{s:s}", "command", "cluster-state"), NULL);
