@@ -218,6 +218,17 @@ int vg_keyfile_read(const char *path, unsigned char **key, size_t *len, char *er
 int vg_param_parse(const struct vg_param_decl *decl, const char *text, struct vg_value *out,
 		   char *errbuf, size_t errlen);
 
+/*
+ * Check and type the parameters of a plugin given as text key/values (an
+ * inner transport a wrapper opens, ABI 1.2), by the same rules as a
+ * configured instance: unknown, missing required or invalid ones are
+ * refused with one line in errbuf.  *values gets one per declared param
+ * (free with vg_config_values_free).
+ */
+int vg_config_values_from_attrs(const struct vg_plugin_info *info, const struct vg_attr *attrs,
+				size_t n_attrs, struct vg_value **values, char *errbuf, size_t errlen);
+void vg_config_values_free(struct vg_value *values, size_t n);
+
 const struct vg_node_conf *vg_config_node_by_name(const struct vg_config *cfg, const char *name);
 const struct vg_node_conf *vg_config_node_by_id(const struct vg_config *cfg, uint32_t id);
 

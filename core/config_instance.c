@@ -351,3 +351,72 @@ int vg_param_parse(const struct vg_param_decl *decl, const char *text, struct vg
 	out->is_set = 1;
 	return 0;
 }
+
+static const struct vg_attr *attr_find(const struct vg_attr *attrs, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(attrs[i].key, key))
+			return &attrs[i];
+	return NULL;
+}
+
+/* Inner transports: the same rules as a configured instance's params. */
+static int values_check_keys(const struct vg_plugin_info *info, const struct vg_attr *attrs,
+			     size_t n_attrs, char *errbuf, size_t errlen)
+{
+	for (size_t a = 0; a < n_attrs; a++) {
+		size_t i = 0;
+
+		while (i < info->n_params && strcmp(info->params[i].name, attrs[a].key))
+			i++;
+		if (i == info->n_params) {
+			snprintf(errbuf, errlen, "plugin %s has no param \"%s\"", info->name,
+				 attrs[a].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vg_config_values_from_attrs(const struct vg_plugin_info *info, const struct vg_attr *attrs,
+				size_t n_attrs, struct vg_value **values, char *errbuf, size_t errlen)
+{
+	struct vg_value *v = calloc(info->n_params + 1, sizeof(*v));
+	char msg[256];
+	int rc = values_check_keys(info, attrs, n_attrs, errbuf, errlen);
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; !rc && i < info->n_params; i++) {
+		const struct vg_param_decl *d = &info->params[i];
+		const struct vg_attr *a = attr_find(attrs, n_attrs, d->name);
+		const char *text = a ? a->value : d->def;
+
+		if (!text && (d->flags & VG_PARAM_REQUIRED)) {
+			snprintf(errbuf, errlen, "plugin %s: missing required param \"%s\"", info->name,
+				 d->name);
+			rc = -EINVAL;
+		} else if (text && vg_param_parse(d, text, &v[i], msg, sizeof(msg)) < 0) {
+			snprintf(errbuf, errlen, "plugin %s: param %s %s", info->name, d->name, msg);
+			rc = -EINVAL;
+		}
+	}
+	if (rc) {
+		vg_config_values_free(v, info->n_params);
+		return rc;
+	}
+	*values = v;
+	return 0;
+}
+
+void vg_config_values_free(struct vg_value *values, size_t n)
+{
+	for (size_t i = 0; values && i < n; i++) {
+		char *s = (char *)values[i].s;
+
+		if (s)
+			explicit_bzero(s, strlen(s));
+		free(s);
+	}
+	free(values);
+}

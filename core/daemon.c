@@ -186,7 +186,7 @@ int vigild_setup(struct vigild *vd)
 	vg_loop_signal(vd->loop, SIGINT, on_stop_signal, vd);
 	signal(SIGPIPE, SIG_IGN);
 	vd->env = (struct vg_host_env){ .loop = vd->loop, .log = &vd->log, .cfg = vd->cfg,
-					.local_node_id = vd->node_id };
+					.reg = &vd->reg, .local_node_id = vd->node_id };
 	vd->started_ms = vg_loop_now_ms(vd->loop);
 	rc = start_net(vd);
 	if (rc == 0)

@@ -117,6 +117,112 @@ static void host_link_state(const struct vg_host *h, uint32_t node_id, int up)
 		pi->env->link_state(pi->env->arg, pi->inst.link, node_id, up);
 }
 
+/* --- inner transports (ABI 1.2): a wrapper's own transport instance --- */
+
+struct vg_inner {
+	struct vg_plugin_inst *outer;
+	struct vg_host_env env;          /* the inner's: its events come back here */
+	struct vg_instance_conf ic;
+	struct vg_plugin_inst *pi;
+	struct vg_inner_cbs cbs;
+	void *arg;
+	struct vg_inner *next;
+};
+
+static void inner_rx(void *arg, uint32_t link, const void *frame, size_t len, uint32_t from)
+{
+	struct vg_inner *in = arg;
+
+	if (in->cbs.frame_received)
+		in->cbs.frame_received(in->arg, frame, len, from);
+}
+
+static void inner_link(void *arg, uint32_t link, uint32_t node, int up)
+{
+	struct vg_inner *in = arg;
+
+	if (in->cbs.link_state)
+		in->cbs.link_state(in->arg, node, up);
+}
+
+static void inner_free(struct vg_inner *in)
+{
+	vg_plugin_inst_close(in->pi);
+	vg_config_values_free(in->ic.values, in->ic.n_values);
+	free(in->ic.name);
+	free(in);
+}
+
+static int host_inner_open(const struct vg_host *h, const char *plugin, const struct vg_attr *params,
+			   size_t n_params, const struct vg_inner_cbs *cbs, void *arg,
+			   struct vg_inner **out)
+{
+	struct vg_plugin_inst *pi = inst_of(h);
+	const struct vg_plugin_info *info = pi->env->reg ? vg_registry_find(pi->env->reg, plugin) : NULL;
+	struct vg_inner *in;
+	char err[512];
+	int rc;
+
+	if (!info || info->kind != VG_KIND_TRANSPORT || !cbs) {
+		vg_logf(pi->env->log, VG_LOG_ERR, pi->tag, "inner transport \"%s\": %s", plugin,
+			info ? "not a transport plugin" : "no such plugin loaded");
+		return -ENOENT;
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return -ENOMEM;
+	*in = (struct vg_inner){ .outer = pi, .env = *pi->env, .cbs = *cbs, .arg = arg };
+	in->env.frame_received = inner_rx;
+	in->env.link_state = inner_link;
+	in->env.arg = in;
+	in->ic.info = info;
+	in->ic.plugin = (char *)info->name;
+	in->ic.n_values = info->n_params;
+	rc = vg_config_values_from_attrs(info, params, n_params, &in->ic.values, err, sizeof(err));
+	if (rc == 0 && asprintf(&in->ic.name, "%s/%s", pi->inst.name, plugin) < 0) {
+		in->ic.name = NULL;
+		rc = -ENOMEM;
+	}
+	if (rc == 0)
+		rc = vg_plugin_inst_open(&in->env, &in->ic, pi->inst.link, &in->pi);
+	else
+		vg_logf(pi->env->log, VG_LOG_ERR, pi->tag, "inner transport: %s", err);
+	if (rc < 0) {
+		in->pi = NULL;
+		inner_free(in);
+		return rc;
+	}
+	in->next = pi->inners;
+	pi->inners = in;
+	*out = in;
+	return 0;
+}
+
+static int host_inner_send(const struct vg_host *h, struct vg_inner *in, uint32_t to_node,
+			   const void *frame, size_t len)
+{
+	return in ? vg_plugin_inst_send(in->pi, to_node, frame, len) : -EINVAL;
+}
+
+static size_t host_inner_max_frame(const struct vg_host *h, struct vg_inner *in)
+{
+	return in ? vg_plugin_inst_max_frame(in->pi) : 0;
+}
+
+static void host_inner_close(const struct vg_host *h, struct vg_inner *in)
+{
+	struct vg_plugin_inst *pi = inst_of(h);
+	struct vg_inner **pp = &pi->inners;
+
+	if (!in)
+		return;
+	while (*pp && *pp != in)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = in->next;
+	inner_free(in);
+}
+
 static const struct vg_host host_template = {
 	.minor = VG_ABI_MINOR,
 	.log = host_log,
@@ -134,6 +240,10 @@ static const struct vg_host host_template = {
 	.local_node_id = host_local_node_id,
 	.frame_received = host_frame_received,
 	.link_state = host_link_state,
+	.inner_open = host_inner_open,
+	.inner_send = host_inner_send,
+	.inner_max_frame = host_inner_max_frame,
+	.inner_close = host_inner_close,
 };
 
 static int nodes_build(struct vg_plugin_inst *pi, uint32_t link)
@@ -204,6 +314,13 @@ void vg_plugin_inst_close(struct vg_plugin_inst *pi)
 	if (!pi)
 		return;
 	pi->info->close(pi->state);
+	/* inner transports the wrapper left open */
+	while (pi->inners) {
+		struct vg_inner *in = pi->inners;
+
+		pi->inners = in->next;
+		inner_free(in);
+	}
 	vg_loop_release_owner(pi->env->loop, pi);
 	free(pi->nodes);
 	free(pi->tag);

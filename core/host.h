@@ -16,12 +16,14 @@ struct vg_logger;
 struct vg_config;
 struct vg_plugin_info;
 struct vg_instance_conf;
+struct vg_registry;
 
 /* What the core lends every instance; must outlive them all. */
 struct vg_host_env {
 	struct vg_loop *loop;
 	const struct vg_logger *log;
 	const struct vg_config *cfg;   /* nodes come from here; NULL: no nodes */
+	const struct vg_registry *reg; /* for inner transports (ABI 1.2); NULL: none */
 	uint32_t local_node_id;
 	/* Transport callbacks into the core (membership); NULL: frames dropped. */
 	void (*frame_received)(void *arg, uint32_t link, const void *frame, size_t len,
@@ -39,6 +41,7 @@ struct vg_plugin_inst {
 	struct vg_node *nodes;               /* the node table as this instance sees it */
 	size_t n_nodes;
 	void *state;                         /* the plugin's */
+	struct vg_inner *inners;             /* inner transports it opened (ABI 1.2) */
 };
 
 /*

@@ -135,7 +135,8 @@ struct vg_pe_node {
 struct vg_pe_rsc_state {
 	uint32_t role;             /* enum vg_role as last observed */
 	int failed;                /* the last operation failed: recovery needed */
-	uint32_t fail_count;       /* failures on this node, since the last cleanup */
+	uint32_t fail_count;       /* failures on this node since the last cleanup; >= VG_SCORE_INFINITY
+	                              (a failed start) bans it there whatever migration_threshold */
 	uint64_t last_failure_ms;  /* on the input's clock; for failure_timeout_ms */
 };
 

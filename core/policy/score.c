@@ -36,18 +36,20 @@ static vg_score score_scale(vg_score score, vg_score factor)
 
 /*
  * migration_threshold failures on a node ban the primitive there, until
- * the last failure is older than failure_timeout_ms (if any).
- * on-fail=ignore failures never ban.
+ * the last failure is older than failure_timeout_ms (if any).  A fail
+ * count of INFINITY (a failed start: start-failure-is-fatal) bans it
+ * whatever the threshold.  on-fail=ignore failures never ban.
  */
 int pe_banned(const struct pe_ctx *c, size_t p, size_t n)
 {
 	const struct vg_pe_primitive *pr = &c->m->primitives[p];
 	const struct vg_pe_rsc_state *st = &c->in->state[pe_at(c, p, n)];
 	uint64_t now = c->in->now_ms;
+	int fatal = st->fail_count >= VG_SCORE_INFINITY;
 
-	if (pr->on_fail == VG_ON_FAIL_IGNORE || pr->migration_threshold == 0)
+	if (pr->on_fail == VG_ON_FAIL_IGNORE || (pr->migration_threshold == 0 && !fatal))
 		return 0;
-	if (st->fail_count < pr->migration_threshold)
+	if (!fatal && st->fail_count < pr->migration_threshold)
 		return 0;
 	if (pr->failure_timeout_ms > 0 && now >= st->last_failure_ms &&
 	    now - st->last_failure_ms >= pr->failure_timeout_ms)

@@ -414,6 +414,22 @@ static void test_migration_threshold_bans_after_n_failures(void)
 	}
 }
 
+/* A failed start sets the fail count to INFINITY: banned even without a threshold. */
+static void test_failed_start_bans_node_without_threshold(void)
+{
+	struct fx f;
+
+	fx_init(&f, 2, 1);
+	fx_loc(&f, P, A, N1, 100);
+	fx_run_on(&f, A, N1, VG_ROLE_STARTED);
+	fx_st(&f, A, N1)->failed = 1;
+	fx_st(&f, A, N1)->fail_count = VG_SCORE_INFINITY;
+	fx_run(&f);
+	CU_ASSERT_EQUAL(AT(&f, A), N2);
+	CU_ASSERT(fx_waits_for(&f, fx_find(&f, A, N2, START), fx_find(&f, A, N1, STOP)));
+	fx_done(&f);
+}
+
 static void test_failure_timeout_expiry_lets_it_come_back(void)
 {
 	static const struct { uint64_t now_ms; int node; } cases[] = {
@@ -678,6 +694,7 @@ static void test_identical_inputs_give_identical_transitions(void)
 
 static CU_TestInfo tests[] = {
 	T(score_add_saturates),
+	T(failed_start_bans_node_without_threshold),
 	T(location_score_places_on_highest_node),
 	T(negative_score_everywhere_stays_stopped_with_note),
 	T(stickiness_against_preference),

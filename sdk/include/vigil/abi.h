@@ -16,12 +16,14 @@
  * A minor bump only appends members at the end of structs.
  */
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 1
+#define VG_ABI_MINOR 2
 
 /*
  * History of minors (what each appended):
  *   1.0  the first ABI
  *   1.1  vg_resource_ops.validate, vg_fence_ops.validate
+ *   1.2  vg_host.inner_open/inner_send/inner_max_frame/inner_close:
+ *        a transport may wrap another transport (e.g. chaos)
  */
 
 /* Plugin kinds (struct vg_plugin.kind).  Append-only. */

@@ -21,6 +21,7 @@
 #ifndef VIGIL_HOST_H
 #define VIGIL_HOST_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,8 @@ struct vg_host;
 struct vg_timer;
 struct vg_watch;
 struct vg_child;
+struct vg_inner;
+struct vg_attr;
 
 /*
  * Timer callback.  `arg` is what was given to timer_start.  A one-shot
@@ -94,6 +97,16 @@ struct vg_child_result {
  * instance is closed first); the vg_child handle is invalid afterwards.
  */
 typedef void (*vg_child_cb)(void *arg, const struct vg_child_result *res);
+
+/*
+ * Events of an inner transport (ABI 1.2), delivered to the transport that
+ * opened it instead of to the core; `arg` is what inner_open was given.
+ * Same meaning as vg_host.frame_received and vg_host.link_state.
+ */
+struct vg_inner_cbs {
+	void (*frame_received)(void *arg, const void *frame, size_t len, uint32_t from_node);
+	void (*link_state)(void *arg, uint32_t node_id, int up);
+};
 
 /* A node of the cluster, as configured. */
 struct vg_node {
@@ -180,6 +193,29 @@ struct vg_host {
 	 * not call it: the core tracks links from heartbeats.
 	 */
 	void (*link_state)(const struct vg_host *h, uint32_t node_id, int up);
+
+	/* --- 1.2 --- */
+
+	/*
+	 * Transports only: open an instance of another transport plugin on
+	 * this instance's link, for a transport that wraps another (chaos).
+	 * `plugin` is the inner plugin's name; `params` its parameters as
+	 * text, checked by the core as if configured (unknown, missing or
+	 * invalid ones refused, with one log line).  The inner's frames and
+	 * link states go to `cbs` with `arg`.  The handle is valid until
+	 * inner_close, or until this instance closes (the core closes what
+	 * is left).
+	 */
+	int (*inner_open)(const struct vg_host *h, const char *plugin, const struct vg_attr *params,
+			  size_t n_params, const struct vg_inner_cbs *cbs, void *arg,
+			  struct vg_inner **out);
+	/* Send through the inner transport: as vg_transport_ops.send. */
+	int (*inner_send)(const struct vg_host *h, struct vg_inner *in, uint32_t to_node,
+			  const void *frame, size_t len);
+	/* The inner transport's largest frame. */
+	size_t (*inner_max_frame)(const struct vg_host *h, struct vg_inner *in);
+	/* Close an inner transport.  NULL is ignored. */
+	void (*inner_close)(const struct vg_host *h, struct vg_inner *in);
 };
 
 /* --- wrappers: the way plugins call the host --- */
@@ -276,6 +312,31 @@ static inline void vg_frame_received(const struct vg_host *h, const void *frame,
 static inline void vg_link_state(const struct vg_host *h, uint32_t node_id, int up)
 {
 	h->link_state(h, node_id, up);
+}
+
+/* 1.2 wrappers: -ENOSYS (or nothing) on a host older than 1.2. */
+static inline int vg_inner_open(const struct vg_host *h, const char *plugin,
+				const struct vg_attr *params, size_t n_params,
+				const struct vg_inner_cbs *cbs, void *arg, struct vg_inner **out)
+{
+	return h->minor >= 2 ? h->inner_open(h, plugin, params, n_params, cbs, arg, out) : -ENOSYS;
+}
+
+static inline int vg_inner_send(const struct vg_host *h, struct vg_inner *in, uint32_t to_node,
+				const void *frame, size_t len)
+{
+	return h->minor >= 2 ? h->inner_send(h, in, to_node, frame, len) : -ENOSYS;
+}
+
+static inline size_t vg_inner_max_frame(const struct vg_host *h, struct vg_inner *in)
+{
+	return h->minor >= 2 ? h->inner_max_frame(h, in) : 0;
+}
+
+static inline void vg_inner_close(const struct vg_host *h, struct vg_inner *in)
+{
+	if (h->minor >= 2)
+		h->inner_close(h, in);
 }
 
 #endif /* VIGIL_HOST_H */
