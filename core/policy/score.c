@@ -148,19 +148,18 @@ static void pull_of(const struct pe_ctx *c, uint32_t d, vg_score factor, vg_scor
 	}
 }
 
-/*
- * Resources colocated with unit u (with u in with_role) pull it towards
- * the nodes they prefer, as Pacemaker merges dependents' scores: positive
- * locations and stickiness, scaled by score/INFINITY.  Bans of dependents
- * do not push (they only make the dependent stop).
- */
-void pe_coloc_influence(const struct pe_ctx *c, uint32_t u, uint32_t with_role,
-			vg_score *vec)
+/* Colocation chains deeper than this do not pull (and cycles stop here). */
+#define PULL_DEPTH_MAX 8
+
+static void coloc_pull(const struct pe_ctx *c, uint32_t u, uint32_t with_role, vg_score factor,
+		       unsigned depth, vg_score *vec)
 {
 	const struct vg_pe_colocation *co;
 	const uint32_t *prims;
 	uint32_t i, one, k, np;
 
+	if (depth >= PULL_DEPTH_MAX || factor <= 0)
+		return;
 	for (i = c->coloc_in.start[u]; i < c->coloc_in.start[u + 1]; i++) {
 		co = &c->m->colocations[c->coloc_in.items[i]];
 		if (c->coloc_broken[c->coloc_in.items[i]] || co->score <= 0 ||
@@ -170,11 +169,29 @@ void pe_coloc_influence(const struct pe_ctx *c, uint32_t u, uint32_t with_role,
 			continue;
 		np = (uint32_t)pe_ref_prims(c, &co->rsc, &prims, &one);
 		for (k = 0; k < np; k++) {
-			if (prims[k] < c->n_prims && !c->frozen[prims[k]] &&
-			    c->m->primitives[prims[k]].clone < 0)
-				pull_of(c, prims[k], co->score, vec);
+			vg_score f = score_scale(co->score, factor);
+
+			if (prims[k] >= c->n_prims || c->frozen[prims[k]] ||
+			    c->m->primitives[prims[k]].clone >= 0)
+				continue;
+			pull_of(c, prims[k], f, vec);
+			/* what is colocated with the dependent pulls too, along the chain */
+			coloc_pull(c, c->unit_of[prims[k]], VG_ROLE_STARTED, f, depth + 1, vec);
 		}
 	}
+}
+
+/*
+ * Resources colocated with unit u (with u in with_role) pull it towards
+ * the nodes they prefer, as Pacemaker merges dependents' scores: positive
+ * locations and stickiness, scaled by score/INFINITY at each step of a
+ * colocation chain.  Bans of dependents do not push (they only make the
+ * dependent stop).
+ */
+void pe_coloc_influence(const struct pe_ctx *c, uint32_t u, uint32_t with_role,
+			vg_score *vec)
+{
+	coloc_pull(c, u, with_role, VG_SCORE_INFINITY, 0, vec);
 }
 
 /* Is node a a better choice than node b?  Score, spread, stay, lowest id. */
