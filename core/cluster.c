@@ -67,6 +67,7 @@ static void on_membership_change(void *arg)
 	if (vd->was_quorate && !quorate && vd->cfg->no_quorum_policy == VG_NQP_STOP)
 		stop_local_resources(vd, "partition without quorum (no_quorum_policy stop)");
 	vd->was_quorate = quorate;
+	vg_cstate_view_changed(&vd->cs);
 	vg_dc_abort(&vd->dc, "the membership changed");
 }
 

@@ -26,9 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "config_private.h"
+#include "sha256.h"
 #include "plugin.h"
 
 #ifndef VG_PLUGINS_DIR
@@ -513,10 +513,7 @@ out:
 
 static int cfg_digest(const char *text, size_t len, unsigned char digest[32])
 {
-	unsigned int n = 0;
-
-	if (!EVP_Digest(text, len, digest, &n, EVP_sha256(), NULL) || n != 32)
-		return -EIO;
+	vg_sha256(text, len, digest);
 	return 0;
 }
 

@@ -117,6 +117,23 @@ static int asm_begin(struct vg_node_rstate *ns, size_t n_rsc, const struct vg_cm
 	return 0;
 }
 
+/* A restarted node counts its versions from 1 again: forget what we held of it. */
+static void check_incarnation(struct vg_cstate *cs, struct vg_node_rstate *ns,
+			      const struct vg_peer *p)
+{
+	if (ns->incarnation == p->incarnation)
+		return;
+	ns->incarnation = p->incarnation;
+	ns->version = 0;
+	ns->asm_version = 0;
+	ns->probed = 0;
+	ns->stale = 1;
+	for (size_t r = 0; r < cs->n_rsc; r++) {
+		ns->rsc[r] = (struct vg_pe_rsc_state){ .role = VG_ROLE_UNKNOWN };
+		ns->last[r] = (struct vg_lastop){ 0 };
+	}
+}
+
 static void on_state(struct vg_cstate *cs, struct vg_peer *p, const void *payload, size_t len)
 {
 	struct vg_cmsg_rsc entries[VG_WIRE_MAX_PAYLOAD / VG_CMSG_RSC_LEN];
@@ -124,7 +141,9 @@ static void on_state(struct vg_cstate *cs, struct vg_peer *p, const void *payloa
 	struct vg_node_rstate *ns = &cs->nodes[node_index(cs, p)];
 	uint64_t now = vg_loop_now_ms(cs->loop);
 
-	if (vg_cmsg_state_decode(payload, len, &st) < 0 || st.version <= ns->version)
+	check_incarnation(cs, ns, p);
+	if (vg_cmsg_state_decode(payload, len, &st) < 0 ||
+	    (st.version <= ns->version && !ns->stale))
 		return;
 	if ((st.version != ns->asm_version || st.n_chunks != ns->asm_chunks) &&
 	    asm_begin(ns, cs->n_rsc, &st) < 0)
@@ -154,6 +173,9 @@ static void on_state(struct vg_cstate *cs, struct vg_peer *p, const void *payloa
 	ns->version = st.version;
 	ns->probed = ns->asm_probed;
 	ns->asm_version = 0;
+	ns->stale = 0;
+	vg_logf(cs->log, VG_LOG_DEBUG, "cstate", "node %u (%s): state version %llu held%s", p->id,
+		p->name, (unsigned long long)st.version, ns->probed ? "" : " (still probing)");
 	updated(cs);
 }
 
@@ -387,14 +409,41 @@ void vg_cstate_heartbeat(struct vg_cstate *cs, struct vg_peer *p)
 	struct vg_node_rstate *ns = &cs->nodes[i];
 	uint64_t now = vg_loop_now_ms(cs->loop), gap = 2 * cs->m->interval_ms;
 
-	if (mp->state_version && mp->state_version != ns->version && now - ns->last_req_ms >= gap) {
+	check_incarnation(cs, ns, p);
+	if (mp->state_version != ns->announced) {
+		/* the DC waits for announced and held versions to agree: tell it */
+		ns->announced = mp->state_version;
+		if (ns->announced == ns->version)
+			updated(cs);
+	}
+	if (mp->state_version && (mp->state_version != ns->version || ns->stale) &&
+	    now - ns->last_req_ms >= gap) {
 		ns->last_req_ms = now;
+		vg_logf(cs->log, VG_LOG_DEBUG, "cstate", "node %u (%s) announces state version %llu, we hold %llu%s: asking",
+			p->id, p->name, (unsigned long long)mp->state_version,
+			(unsigned long long)ns->version, ns->stale ? " (stale)" : "");
 		request(cs, VG_MSG_STATE_REQ, p->id, mp->state_version);
 	}
 	if (attrs_newer(mp->attrs_version, mp->attrs_origin, cs->attrs_version, cs->attrs_origin) &&
 	    now - cs->attrs_last_req_ms >= gap) {
 		cs->attrs_last_req_ms = now;
 		request(cs, VG_MSG_ATTRS_REQ, p->id, mp->attrs_version);
+	}
+}
+
+void vg_cstate_view_changed(struct vg_cstate *cs)
+{
+	for (size_t i = 0; i < cs->n_nodes; i++) {
+		struct vg_node_rstate *ns = &cs->nodes[i];
+		const struct vg_peer *p = &cs->net->peers[i];
+		int member = vg_view_contains(&cs->m->view, p->id);
+
+		if (member && !ns->was_member && i != cs->self) {
+			ns->stale = 1;
+			ns->last_req_ms = vg_loop_now_ms(cs->loop);
+			request(cs, VG_MSG_STATE_REQ, p->id, 0);
+		}
+		ns->was_member = member;
 	}
 }
 
@@ -406,7 +455,7 @@ int vg_cstate_synced(const struct vg_cstate *cs)
 
 		if (!p)
 			return 0;
-		if (!cs->nodes[n].probed)
+		if (!cs->nodes[n].probed || cs->nodes[n].stale)
 			return 0;
 		if (n != cs->self && cs->m->mp[n].state_version != cs->nodes[n].version)
 			return 0;

@@ -33,6 +33,10 @@ struct vg_lastop {
 
 struct vg_node_rstate {
 	uint64_t version;              /* complete version held; 0: none */
+	uint64_t incarnation;          /* of the node, when that version was held */
+	uint64_t announced;            /* the version its last heartbeat announced */
+	int stale;                     /* joined the view since: wait for a fresh state */
+	int was_member;                /* in the previous view */
 	int probed;
 	struct vg_pe_rsc_state *rsc;   /* one per primitive; last_failure_ms on our clock */
 	struct vg_lastop *last;        /* one per primitive */
@@ -91,6 +95,12 @@ void vg_cstate_heartbeat(struct vg_cstate *cs, struct vg_peer *p);
  * from this node, save and push them.
  */
 void vg_cstate_attrs_set(struct vg_cstate *cs, json_t *doc);
+
+/*
+ * The view changed: a node that (re)joined may have changed its resources
+ * while away, so what we hold of it is stale until it sends its state again.
+ */
+void vg_cstate_view_changed(struct vg_cstate *cs);
 
 /* Do we hold every member's current state (as their heartbeats announce)? */
 int vg_cstate_synced(const struct vg_cstate *cs);

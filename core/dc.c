@@ -360,10 +360,13 @@ static void arm_expiry(struct vg_dc *dc, const struct vg_pe_input *in)
 
 static int synced(const struct vg_dc *dc)
 {
-	if (!vg_cstate_synced(dc->cs))
+	if (!vg_cstate_synced(dc->cs)) {
+		vg_logf(dc->log, VG_LOG_DEBUG, "dc", "waiting for the members' resource states");
 		return 0;
+	}
 	for (size_t i = 0; i < dc->model.n_nodes; i++)
 		if (vg_view_contains(&dc->m->view, dc->net->peers[i].id) &&
+		    dc->need_inc[i] == dc->net->peers[i].incarnation &&
 		    dc->cs->nodes[i].version < dc->need_version[i])
 			return 0;
 	return 1;
@@ -542,8 +545,11 @@ static void on_result(struct vg_dc *dc, struct vg_peer *from, const struct vg_cm
 	    res->dc_incarnation != dc->net->incarnation || i >= dc->tr.n_actions ||
 	    dc->net->peers[dc->tr.actions[i].node].id != from->id)
 		return;
-	if (res->state_version > dc->need_version[node_of_id(dc, from->id)])
+	if (res->state_version > dc->need_version[node_of_id(dc, from->id)] ||
+	    dc->need_inc[node_of_id(dc, from->id)] != from->incarnation) {
 		dc->need_version[node_of_id(dc, from->id)] = res->state_version;
+		dc->need_inc[node_of_id(dc, from->id)] = from->incarnation;
+	}
 	action_done(dc, i, res->status == 0 && res->rc == VG_OCF_SUCCESS);
 }
 
@@ -574,7 +580,8 @@ int vg_dc_start(struct vg_dc *dc, const struct vg_config *cfg, struct vg_net *ne
 	*dc = (struct vg_dc){ .loop = loop, .log = log, .cfg = cfg, .net = net, .m = m, .cs = cs,
 			      .ex = ex };
 	dc->need_version = calloc(cfg->n_nodes + 1, sizeof(*dc->need_version));
-	if (!dc->need_version)
+	dc->need_inc = calloc(cfg->n_nodes + 1, sizeof(*dc->need_inc));
+	if (!dc->need_version || !dc->need_inc)
 		return -ENOMEM;
 	return vg_pe_model_build(cfg, &dc->model);
 }
@@ -586,5 +593,6 @@ void vg_dc_stop(struct vg_dc *dc)
 	vg_loop_timer_stop(dc->loop, dc->expiry);
 	vg_pe_model_free(&dc->model);
 	free(dc->need_version);
+	free(dc->need_inc);
 	memset(dc, 0, sizeof(*dc));
 }

@@ -64,6 +64,7 @@ struct vg_dc {
 	uint32_t *act_state;       /* enum vg_dc_act_state per action */
 	uint64_t *act_sent_ms;
 	uint64_t *need_version;    /* per node: the state version its last result promised */
+	uint64_t *need_inc;        /* ... in this incarnation of the node (a restart voids it) */
 	int active, aborted, fence_failed;
 	size_t n_running;
 	uint64_t started_ms;

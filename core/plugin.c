@@ -21,6 +21,7 @@ static const char *const kind_names[] = {
 	[VG_KIND_TRANSPORT] = "transport",
 	[VG_KIND_RESOURCE] = "resource",
 	[VG_KIND_FENCE] = "fence",
+	[VG_KIND_REPLICATION] = "replication",
 };
 
 static const char *const type_names[] = {
@@ -122,6 +123,15 @@ static int check_abi(const char *file, const struct vg_plugin *d, char *errbuf, 
 	return 0;
 }
 
+static const char *missing_repl_op(const struct vg_replication_ops *o)
+{
+	if (!o->promote)
+		return "ops.promote";
+	if (!o->demote)
+		return "ops.demote";
+	return o->status ? NULL : "ops.status";
+}
+
 /* The ops a kind cannot do without: named as the refusal names them. */
 static const char *missing_kind_op(const struct vg_plugin *d)
 {
@@ -132,6 +142,8 @@ static const char *missing_kind_op(const struct vg_plugin *d)
 		return ((const struct vg_resource_ops *)d->ops)->exec ? NULL : "ops.exec";
 	case VG_KIND_FENCE:
 		return ((const struct vg_fence_ops *)d->ops)->exec ? NULL : "ops.exec";
+	case VG_KIND_REPLICATION:
+		return missing_repl_op(d->ops);
 	default:
 		return NULL;
 	}
@@ -147,7 +159,7 @@ static int check_members(const char *file, const struct vg_plugin *d, char *errb
 			      d->name ? d->name : "", NAME_MAX_LEN);
 	if (!vg_kind_name(d->kind))
 		return refuse(errbuf, errlen, -EINVAL,
-			      "%s: plugin \"%s\" has unknown kind %u (expected 1=transport, 2=resource, 3=fence)",
+			      "%s: plugin \"%s\" has unknown kind %u (expected 1=transport, 2=resource, 3=fence, 4=replication)",
 			      file, d->name, d->kind);
 	if (!d->open)
 		missing = "open";
@@ -238,6 +250,16 @@ static void copy_ops(struct vg_plugin_info *pi, const struct vg_plugin *d)
 		pi->ops.fence.cancel = o->cancel;
 		if (d->abi_minor >= 1)
 			pi->ops.fence.validate = o->validate;
+		break;
+	}
+	case VG_KIND_REPLICATION: {
+		const struct vg_replication_ops *o = d->ops;
+
+		/* The kind exists since 1.3: every member of its first table. */
+		pi->ops.replication.promote = o->promote;
+		pi->ops.replication.demote = o->demote;
+		pi->ops.replication.status = o->status;
+		pi->ops.replication.verify = o->verify;
 		break;
 	}
 	default:

@@ -32,6 +32,7 @@ struct vg_plugin_info {
 		struct vg_transport_ops transport;
 		struct vg_resource_ops resource;
 		struct vg_fence_ops fence;
+		struct vg_replication_ops replication;
 	} ops;
 	void *handle;          /* lt_dlhandle */
 };

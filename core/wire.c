@@ -5,11 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <stdlib.h>
 
+#include "sha256.h"
 #include "wire.h"
 
 _Static_assert(VG_WIRE_OFF_RESERVED + 2 == VG_WIRE_HDR_LEN, "header layout");
@@ -58,62 +56,45 @@ static void vg_be64_put(uint8_t *p, uint64_t v)
 
 int vg_wire_key_init(struct vg_wire_key *key, const void *bytes, size_t len)
 {
-	OSSL_PARAM params[2];
-	EVP_MAC *mac = NULL;
-	EVP_MAC_CTX *ctx = NULL;
-	int rc = -EINVAL;
+	struct vg_hmac_key *hk;
 
-	key->mac = NULL;
-	key->mac_ctx = NULL;
+	key->hmac = NULL;
 	if (!bytes || len == 0)
-		goto out;
-	rc = -ENOMEM;
-	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!mac)
-		goto out;
-	ctx = EVP_MAC_CTX_new(mac);
-	if (!ctx)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	/* keyed once here; each frame re-inits from the keyed pads */
-	if (!EVP_MAC_init(ctx, bytes, len, params))
-		goto out;
-	key->mac = mac;
-	key->mac_ctx = ctx;
-	mac = NULL;
-	ctx = NULL;
-	rc = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	return rc;
+		return -EINVAL;
+	hk = malloc(sizeof(*hk));
+	if (!hk)
+		return -ENOMEM;
+	/* keyed once here; each frame starts from the keyed states */
+	vg_hmac_sha256_key(hk, bytes, len);
+	key->hmac = hk;
+	return 0;
 }
 
 void vg_wire_key_free(struct vg_wire_key *key)
 {
-	EVP_MAC_CTX_free(key->mac_ctx);
-	EVP_MAC_free(key->mac);
-	key->mac_ctx = NULL;
-	key->mac = NULL;
+	if (key->hmac)
+		explicit_bzero(key->hmac, sizeof(struct vg_hmac_key));
+	free(key->hmac);
+	key->hmac = NULL;
 }
 
 static int vg_wire_mac(const struct vg_wire_key *key, const uint8_t *data,
 		       size_t len, uint8_t out[VG_WIRE_MAC_LEN])
 {
-	EVP_MAC_CTX *ctx = key->mac_ctx;
-	size_t out_len = 0;
-
-	if (!ctx)
+	if (!key->hmac)
 		return -EINVAL;
-	/* NULL key: restart HMAC with the key given at init, no allocation */
-	if (!EVP_MAC_init(ctx, NULL, 0, NULL) ||
-	    !EVP_MAC_update(ctx, data, len) ||
-	    !EVP_MAC_final(ctx, out, &out_len, VG_WIRE_MAC_LEN) ||
-	    out_len != VG_WIRE_MAC_LEN)
-		return -EIO;
+	vg_hmac_sha256(key->hmac, data, len, out);
 	return 0;
+}
+
+/* Compare without leaking where the first difference is. */
+static int vg_wire_mac_differs(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < VG_WIRE_MAC_LEN; i++)
+		d |= a[i] ^ b[i];
+	return d != 0;
 }
 
 /* ---- encode ---- */
@@ -232,7 +213,7 @@ int vg_wire_decode(const struct vg_wire_key *key, uint32_t my_cluster_id,
 		return rc;
 	body_len = len - VG_WIRE_MAC_LEN;
 	if (vg_wire_mac(key, b, body_len, mac) < 0 ||
-	    CRYPTO_memcmp(mac, b + body_len, VG_WIRE_MAC_LEN) != 0)
+	    vg_wire_mac_differs(mac, b + body_len))
 		return -VG_WIRE_DROP_BAD_MAC;
 	rc = vg_wire_parse_inner(b, hdr);
 	if (rc < 0)

@@ -92,15 +92,13 @@ struct vg_wire_hdr {
  * and decode reuse the context.
  */
 struct vg_wire_key {
-	void *mac_ctx;		/* EVP_MAC_CTX *, keyed */
-	void *mac;		/* EVP_MAC * */
+	void *hmac;		/* struct vg_hmac_key * (sha256.h): the padded key's states */
 };
 
 /*
  * Prepare `key` from `len` bytes (>= 1; the key file gives >= 32).  The
  * bytes are not kept: the caller may wipe them afterwards.
- * Returns 0, -EINVAL, or -ENOMEM (OpenSSL failure).  Free with
- * vg_wire_key_free().
+ * Returns 0, -EINVAL, or -ENOMEM.  Free with vg_wire_key_free().
  */
 int vg_wire_key_init(struct vg_wire_key *key, const void *bytes, size_t len);
 void vg_wire_key_free(struct vg_wire_key *key);

@@ -18,7 +18,7 @@ cc=${CC:-clang}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-fuzz-wire.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-src="$srcdir/core/wire.c $srcdir/tests/fuzz/fuzz_wire.c"
+src="$srcdir/core/wire.c $srcdir/core/sha256.c $srcdir/tests/fuzz/fuzz_wire.c"
 inc="-I$srcdir/sdk/include -I$srcdir/core"
 
 echo "fuzz_wire: building in $work"

@@ -312,3 +312,154 @@ vg_views_agree() {
 	done
 	[ "$same" = yes ] && echo yes || echo "$ids"
 }
+
+# ---- helpers of the resource tests ----
+
+# vg_rsc_on N RSC: the nodes where node N sees RSC running, e.g. "n2" ("" if none).
+vg_rsc_on() {
+	vg_jq "$1" "' '.join(([r['running_on'] for r in s['resources'] if r['id']=='$2'] + [[]])[0])"
+}
+# vg_rsc_field N RSC NODE FIELD: a field (role, failed, fail_count, ...) of
+# RSC's entry for NODE in node N's status; "-" when there is none.
+vg_rsc_field() {
+	vg_jq "$1" "([x['$4'] for r in s['resources'] if r['id']=='$2' for x in r['nodes'] if x['node']=='$3'] + ['-'])[0]"
+}
+# vg_fail_counts N RSC: "n1:0 n2:1 ..." over the nodes node N lists for RSC.
+vg_fail_counts() {
+	vg_jq "$1" "' '.join('%s:%d' % (x['node'], x['fail_count']) for r in s['resources'] if r['id']=='$2' for x in r['nodes'])"
+}
+# vg_rsc_summary N: one line: every resource and where it runs, as node N sees it.
+vg_rsc_summary() {
+	vg_jq "$1" "' '.join('%s@%s' % (r['id'], ','.join(r['running_on']) or '-') for r in s['resources'])"
+}
+# vg_dummy_state N RSC: the (per node) state file of an ocf:heartbeat:Dummy
+# resource RSC without a state attribute, seen from outside the node.
+vg_dummy_state() { echo "$VG_TMP/run$1/ra/Dummy-$2.state"; }
+# vg_rundir N: node N's /run/vigil, seen from outside the node.
+vg_rundir() { echo "$VG_TMP/run$1/vigil"; }
+
+# vg_watch_start N...: in the background, poll every 50 ms the status of
+# nodes N... (those that answer) and record in $VG_TMP/watch.log every time a
+# resource that is not in a clone is shown running on more than one node.
+# vg_watch_check fails the test if that happened.  vg_cleanup stops the watcher.
+vg_watch_start() {
+	local socks="" n
+	for n in "$@"; do socks="$socks $(vg_sock "$n")"; done
+	: > "$VG_TMP/watch.log"
+	# shellcheck disable=SC2086
+	"$VG_PYTHON" -c '
+import json, subprocess, sys, time
+ctl, out, socks = sys.argv[1], sys.argv[2], sys.argv[3:]
+while True:
+    for sock in socks:
+        try:
+            p = subprocess.run([ctl, "-s", sock, "--json", "status"], capture_output=True, timeout=2)
+            s = json.loads(p.stdout)
+        except Exception:
+            continue
+        for r in s.get("resources", []):
+            if r.get("in_kind") in ("clone", "promotable clone"):
+                continue
+            if len(r["running_on"]) > 1:
+                with open(out, "a") as f:
+                    f.write("%s %s: %s running on %s\n" % (time.strftime("%H:%M:%S"),
+                            sock.rsplit("/", 1)[-1], r["id"], " ".join(r["running_on"])))
+    time.sleep(0.05)
+' "$VIGILCTL" "$VG_TMP/watch.log" $socks </dev/null >/dev/null 2>&1 &
+	VG_WATCH_PID=$!
+	VG_PIDS="$VG_PIDS $VG_WATCH_PID"
+}
+vg_watch_check() {
+	[ -s "$VG_TMP/watch.log" ] || return 0
+	vg_fail "a resource ran on two nodes at once: expected never, saw: $(head -n 5 "$VG_TMP/watch.log")"
+}
+
+# vg_dc_actions N FROM_LINE: "action rsc node" for each action that node N,
+# as DC, logged done after line FROM_LINE of its log, in order (e.g.
+# "start vip n2,start d n2").  vg_log_lines N: the number of lines so far.
+vg_log_lines() { if [ -f "$VG_TMP/n$1.log" ]; then wc -l < "$VG_TMP/n$1.log"; else echo 0; fi; }
+vg_dc_actions() {
+	tail -n +"$(($2 + 1))" "$VG_TMP/n$1.log" 2>/dev/null |
+		sed -n 's/.* dc: transition [0-9]*: \([a-z]*\) \([^ ]*\) on \([^ ]*\) done$/\1 \2 \3/p' |
+		paste -sd, -
+}
+
+# vg_tcp_wait CLIENT ADDR PORT EXPECT INTERVAL_MS LIMIT_MS: from client
+# namespace CLIENT, open a new TCP connection to ADDR:PORT every INTERVAL_MS
+# (each given up to 1 s, several in flight: a connection sent to a dead MAC
+# hangs) until one reads a line starting with EXPECT; print the wall clock of
+# that answer in ms since the epoch.  Returns 1 after LIMIT_MS without one.
+vg_tcp_wait() {
+	ip netns exec "$(vg_ns "$1")" "$VG_PYTHON" -c '
+import errno, selectors, socket, sys, time
+addr, port, expect = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+step, limit = int(sys.argv[4]) / 1000.0, int(sys.argv[5]) / 1000.0
+sel = selectors.DefaultSelector()
+end = time.monotonic() + limit
+nxt = 0.0
+while time.monotonic() < end:
+    now = time.monotonic()
+    if now >= nxt:
+        nxt = now + step
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        e = s.connect_ex((addr, port))
+        if e in (0, errno.EINPROGRESS):
+            sel.register(s, selectors.EVENT_READ, now)
+        else:
+            s.close()
+    for key, _ in sel.select(max(0.0, min(nxt, end) - time.monotonic())):
+        s = key.fileobj
+        try:
+            data = s.recv(64)
+        except OSError:
+            data = b""
+        if data.startswith(expect):
+            print(int(time.time() * 1000))
+            sys.exit(0)
+        sel.unregister(s)
+        s.close()
+    for key in list(sel.get_map().values()):
+        if time.monotonic() - key.data > 1.0:
+            sel.unregister(key.fileobj)
+            key.fileobj.close()
+sys.exit(1)
+' "$2" "$3" "$4" "$5" "$6"
+}
+# vg_tcp_get CLIENT ADDR PORT: one answer, as a client would get it (socat).
+vg_tcp_get() {
+	ip netns exec "$(vg_ns "$1")" timeout 3 socat -T1 - "TCP:$2:$3,connect-timeout=1" </dev/null 2>/dev/null
+}
+
+# vg_dc_seq N FROM_LINE "ACTION RSC NODE"...: "ok" when, in node N's log
+# after line FROM_LINE, each action was started only after the one before it
+# was done (first occurrences); else what was out of order or missing.
+vg_dc_seq() {
+	local n=$1 from=$2 prev="" prev_done=0 a s d
+	shift 2
+	for a in "$@"; do
+		set -- $a
+		s=$(tail -n +"$((from + 1))" "$VG_TMP/n$n.log" | grep -n -m1 -E " dc: transition [0-9]+: $1 $2 on $3 started\$" | cut -d: -f1)
+		d=$(tail -n +"$((from + 1))" "$VG_TMP/n$n.log" | grep -n -m1 -E " dc: transition [0-9]+: $1 $2 on $3 done\$" | cut -d: -f1)
+		[ -n "$s" ] && [ -n "$d" ] || { echo "'$a' not started and done in n$n's log"; return; }
+		[ -z "$prev" ] || [ "$s" -gt "$prev_done" ] || { echo "'$a' started before '$prev' was done"; return; }
+		prev=$a prev_done=$d
+	done
+	echo ok
+}
+
+# vg_reboot N: after vg_poweroff N, what the power cut also took: the node's
+# volatile state (the tmpfs /run/resource-agents and /run/vigil, addresses
+# added to its links, such as a VIP); then its links come up (vg_poweron).
+# Start vigild again with vg_start.
+vg_reboot() {
+	local n=$1 l ns
+	ns=$(vg_ns "$n")
+	rm -rf "${VG_TMP:?}/run$n/ra" "${VG_TMP:?}/run$n/vigil"
+	for l in $(seq 0 $((VG_LINKS - 1))); do
+		ip -n "$ns" -4 addr flush dev "eth$l" 2>/dev/null || true
+		ip -n "$ns" -6 addr flush dev "eth$l" scope global 2>/dev/null || true
+		ip -n "$ns" addr add "198.18.$l.$n/24" dev "eth$l"
+	done
+	vg_poweron "$n"
+}

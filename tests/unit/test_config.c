@@ -308,7 +308,7 @@ static void test_config_syntax_error_has_line(void)
 
 static void test_secret_not_echoed(void)
 {
-	expect_refusal(HEAD "fence_devices = ( { name = \"ipmi-n1\"; plugin = \"ipmi\";\n"
+	expect_refusal(HEAD "fence_devices = ( { name = \"ipmi-n1\"; plugin = \"ipmi\"; targets = [ \"n1\" ];\n"
 		       "  params = { host = \"10.0.0.1\"; password = 1.5; }; } );\n",
 		       "%s:4: fence device \"ipmi-n1\" (ipmi): param password must be a string, "
 		       "integer or boolean, got <secret>");
@@ -375,7 +375,7 @@ static void test_config_good_file_loads(void)
 		"          { plugin = \"udp-ucast\"; } );\n"
 		"resources = ( { id = \"db\"; plugin = \"ocf\"; params = { agent = \"pgsql\"; timeout_ms = \"2s\"; };\n"
 		"                attributes = { pgdata = \"/srv/pg\"; port = 5432; }; } );\n"
-		"fence_devices = ( { name = \"ipmi-db1\"; plugin = \"ipmi\";\n"
+		"fence_devices = ( { name = \"ipmi-db1\"; plugin = \"ipmi\"; targets = [ \"db1.example\" ];\n"
 		"                    params = { host = \"10.0.0.1\"; password = \"s3cret\"; }; } );\n";
 	const struct vg_instance_conf *r;
 	struct fixture f;

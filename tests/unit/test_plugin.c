@@ -211,7 +211,7 @@ static void test_loader_refuses_unknown_kind(void)
 {
 	expect_refused(NULL, SO("badkind"), -EINVAL,
 		       SO("badkind") ": plugin \"test-badkind\" has unknown kind 99 "
-		       "(expected 1=transport, 2=resource, 3=fence)");
+		       "(expected 1=transport, 2=resource, 3=fence, 4=replication)");
 }
 
 static void test_loader_refuses_invalid_name(void)
@@ -366,6 +366,11 @@ static void test_kind_and_param_type_names(void)
 	CU_ASSERT_STRING_EQUAL(vg_kind_name(VG_KIND_TRANSPORT), "transport");
 	CU_ASSERT_STRING_EQUAL(vg_kind_name(VG_KIND_RESOURCE), "resource");
 	CU_ASSERT_STRING_EQUAL(vg_kind_name(VG_KIND_FENCE), "fence");
+	CU_ASSERT_STRING_EQUAL(vg_kind_name(VG_KIND_REPLICATION), "replication");
+	CU_ASSERT_EQUAL(VG_KIND_REPLICATION, 4);
+	CU_ASSERT_EQUAL(VG_REPL_ROLE_PRIMARY, 2);
+	CU_ASSERT_EQUAL(VG_REPL_DISK_UPTODATE, 4);
+	CU_ASSERT_EQUAL(VG_REPL_CONN_SYNC_TARGET, 5);
 	CU_ASSERT_PTR_NULL(vg_kind_name(VG_KIND_INVALID));
 	CU_ASSERT_PTR_NULL(vg_kind_name(99));
 	CU_ASSERT_STRING_EQUAL(vg_param_type_name(VG_PARAM_DURATION_MS), "duration_ms");

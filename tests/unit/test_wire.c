@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include <CUnit/CUnit.h>
 #include <openssl/evp.h>
 
+#include "sha256.h"
 #include "wire.h"
 
 #define CLUSTER_ID 0x00C0FFEEu
@@ -489,6 +491,78 @@ static void test_wire_mac_known_answer(void)
 	CU_ASSERT_EQUAL(vg_wire_key_init(&key, NULL, 0), -EINVAL);
 }
 
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* FIPS 180-4 examples: empty, "abc", the two-block message, a million 'a'. */
+static void test_sha256_nist_vectors(void)
+{
+	static const char *msg2 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t d[32], *a = malloc(1000000);
+	struct vg_sha256 s;
+	char h[65];
+
+	vg_sha256("", 0, d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	vg_sha256("abc", 3, d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	vg_sha256(msg2, strlen(msg2), d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	memset(a, 'a', 1000000);
+	vg_sha256_init(&s);
+	for (size_t off = 0; off < 1000000; off += 997) /* uneven pieces */
+		vg_sha256_update(&s, a + off, off + 997 > 1000000 ? 1000000 - off : 997);
+	vg_sha256_final(&s, d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(a);
+}
+
+/* RFC 4231 cases 1, 2 and 6 (a key longer than the block), and OpenSSL on random inputs. */
+static void test_hmac_sha256_rfc4231_and_openssl(void)
+{
+	uint8_t key[131], data[1500], d[32], ref[32];
+	struct vg_hmac_key k;
+	size_t ref_len;
+	char h[65];
+
+	memset(key, 0x0b, 20);
+	vg_hmac_sha256_key(&k, key, 20);
+	vg_hmac_sha256(&k, "Hi There", 8, d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	vg_hmac_sha256_key(&k, "Jefe", 4);
+	vg_hmac_sha256(&k, "what do ya want for nothing?", 28, d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, 131);
+	vg_hmac_sha256_key(&k, key, 131);
+	vg_hmac_sha256(&k, "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
+	hex(d, 32, h);
+	CU_ASSERT_STRING_EQUAL(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	srand(7);
+	for (int t = 0; t < 200; t++) {
+		size_t klen = 1 + (size_t)rand() % sizeof(key), dlen = (size_t)rand() % sizeof(data);
+
+		for (size_t i = 0; i < klen; i++)
+			key[i] = (uint8_t)rand();
+		for (size_t i = 0; i < dlen; i++)
+			data[i] = (uint8_t)rand();
+		vg_hmac_sha256_key(&k, key, klen);
+		vg_hmac_sha256(&k, data, dlen, d);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen,
+						       data, dlen, ref, sizeof(ref), &ref_len));
+		CU_ASSERT_EQUAL(memcmp(d, ref, 32), 0);
+	}
+}
+
 static void test_rbuf_never_reads_past_end(void)
 {
 	uint8_t data[16], out[8];
@@ -586,6 +660,8 @@ int main(void)
 		TEST(test_wire_stats_count_by_reason),
 		TEST(test_wire_type_values_pinned),
 		TEST(test_wire_mac_known_answer),
+		TEST(test_sha256_nist_vectors),
+		TEST(test_hmac_sha256_rfc4231_and_openssl),
 		TEST(test_rbuf_never_reads_past_end),
 		TEST(test_wbuf_never_writes_past_cap),
 	};

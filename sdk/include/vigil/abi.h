@@ -16,7 +16,7 @@
  * A minor bump only appends members at the end of structs.
  */
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 2
+#define VG_ABI_MINOR 3
 
 /*
  * History of minors (what each appended):
@@ -24,6 +24,8 @@
  *   1.1  vg_resource_ops.validate, vg_fence_ops.validate
  *   1.2  vg_host.inner_open/inner_send/inner_max_frame/inner_close:
  *        a transport may wrap another transport (e.g. chaos)
+ *   1.3  VG_KIND_REPLICATION and vigil/replication.h (struct
+ *        vg_replication_ops, struct vg_repl_status, VG_REPL_* numbers)
  */
 
 /* Plugin kinds (struct vg_plugin.kind).  Append-only. */
@@ -32,6 +34,7 @@ enum vg_kind {
 	VG_KIND_TRANSPORT = 1,   /* moves opaque frames between nodes: vigil/transport.h */
 	VG_KIND_RESOURCE = 2,    /* starts/stops/monitors a service: vigil/resource.h */
 	VG_KIND_FENCE = 3,       /* powers a node off/on: vigil/fence.h */
+	VG_KIND_REPLICATION = 4, /* replicates a block store between nodes: vigil/replication.h (1.3) */
 };
 
 /* Parameter types (struct vg_param_decl.type).  Append-only. */
@@ -112,5 +115,42 @@ enum vg_power {
 	VG_POWER_ON = 2,
 	VG_POWER_OFF = 3,
 };
+
+/*
+ * Replication (ABI 1.3): the state every replication backend reports in
+ * struct vg_repl_status.  Modelled on DRBD's roles, disk and connection
+ * states.  Append-only.
+ */
+
+/* Role of a replica: only the primary serves the data to applications. */
+enum vg_repl_role {
+	VG_REPL_ROLE_INVALID = 0,
+	VG_REPL_ROLE_SECONDARY = 1,
+	VG_REPL_ROLE_PRIMARY = 2,
+	VG_REPL_ROLE_UNKNOWN = 3,      /* the peer's, while not connected */
+};
+
+/* What a replica's local disk holds. */
+enum vg_repl_disk {
+	VG_REPL_DISK_INVALID = 0,
+	VG_REPL_DISK_DISKLESS = 1,     /* no store attached (helper down, I/O error) */
+	VG_REPL_DISK_INCONSISTENT = 2, /* partly written: never created, or a resync target mid-way */
+	VG_REPL_DISK_OUTDATED = 3,     /* consistent but known older than the peer's */
+	VG_REPL_DISK_UPTODATE = 4,     /* the newest data as far as this node knows */
+	VG_REPL_DISK_UNKNOWN = 5,      /* the peer's, while not connected */
+};
+
+/* State of the replication link to the peer. */
+enum vg_repl_conn {
+	VG_REPL_CONN_INVALID = 0,
+	VG_REPL_CONN_STANDALONE = 1,   /* not trying (disconnected by request, or after split brain) */
+	VG_REPL_CONN_CONNECTING = 2,   /* trying to reach the peer */
+	VG_REPL_CONN_CONNECTED = 3,    /* in sync, replicating writes */
+	VG_REPL_CONN_SYNC_SOURCE = 4,  /* resynchronising: this node sends */
+	VG_REPL_CONN_SYNC_TARGET = 5,  /* resynchronising: this node receives */
+};
+
+/* Flags of vg_replication_ops.promote.  Bits, append-only. */
+#define VG_REPL_PROMOTE_FORCE (1u << 0) /* declare an inconsistent disk up-to-date (initial sync) */
 
 #endif /* VIGIL_ABI_H */

@@ -120,7 +120,7 @@ struct vg_plugin {
 	void (*close)(void *state);
 	/*
 	 * Required.  The kind's ops table: const struct vg_transport_ops *,
-	 * vg_resource_ops * or vg_fence_ops *.
+	 * vg_resource_ops *, vg_fence_ops * or (1.3) vg_replication_ops *.
 	 */
 	const void *ops;
 	/* VG_PLUGIN_F_* bits. */
@@ -143,5 +143,6 @@ struct vg_plugin {
 #include <vigil/transport.h>
 #include <vigil/resource.h>
 #include <vigil/fence.h>
+#include <vigil/replication.h>
 
 #endif /* VIGIL_PLUGIN_H */
