@@ -145,6 +145,28 @@ static void apply_logging(struct vigild *vd)
 	}
 }
 
+static int named_by(const struct vg_instance_conf *v, size_t n, const struct vg_plugin_info *pi)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].info == pi)
+			return 1;
+		/* a wrapper (chaos) names the transport it opens in a string param */
+		for (size_t j = 0; pi->kind == VG_KIND_TRANSPORT && j < v[i].n_values; j++)
+			if (v[i].values[j].s && !strcmp(v[i].values[j].s, pi->name))
+				return 1;
+	}
+	return 0;
+}
+
+static int plugin_used(const struct vg_plugin_info *pi, void *arg)
+{
+	const struct vg_config *cfg = arg;
+
+	return named_by(cfg->links, cfg->n_links, pi) ||
+	       named_by(cfg->resources, cfg->n_resources, pi) ||
+	       named_by(cfg->fence_devices, cfg->n_fence_devices, pi);
+}
+
 /* Realtime priority and locked memory keep heartbeats on time under load. */
 static void apply_scheduling(struct vigild *vd)
 {
@@ -175,6 +197,8 @@ int vigild_setup(struct vigild *vd)
 		return rc;
 	}
 	apply_logging(vd);
+	/* unused plugins go before mlockall: their libraries (OpenSSL...) stay unmapped */
+	vg_registry_keep_only(&vd->reg, plugin_used, vd->cfg);
 	apply_scheduling(vd);
 	rc = pick_node(vd);
 	if (rc < 0)

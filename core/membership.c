@@ -256,6 +256,49 @@ static void liveness_check(struct vg_membership *m, struct vg_peer *p, uint64_t 
 			(unsigned long long)(now - p->last_heard_ms));
 }
 
+/* A check that runs this late waits one loop turn: frames may be queued. */
+#define CHECK_LATE_MS 5
+
+static void check_cb(void *arg);
+
+/* The first moment a peer, or one of its links, falls silent for the dead time. */
+static uint64_t next_deadline(const struct vg_membership *m)
+{
+	uint64_t due = 0;
+
+	for (size_t i = 0; i < m->net->n_peers; i++) {
+		const struct vg_peer *p = &m->net->peers[i];
+
+		if (p->is_local)
+			continue;
+		for (size_t l = 0; l < m->net->n_links; l++)
+			if (p->link[l].up && (!due || p->link[l].last_heard_ms + m->deadtime_ms + 1 < due))
+				due = p->link[l].last_heard_ms + m->deadtime_ms + 1;
+		if (m->mp[i].alive && (!due || p->last_heard_ms + m->deadtime_ms + 1 < due))
+			due = p->last_heard_ms + m->deadtime_ms + 1;
+	}
+	return due;
+}
+
+/*
+ * One timer at the next deadline, not a periodic scan: a silent peer is
+ * declared lost within a millisecond of its dead time.  Frames only move
+ * deadlines later, so a timer that fires early just looks again.
+ */
+static void arm_check(struct vg_membership *m)
+{
+	uint64_t due = next_deadline(m), now = vg_loop_now_ms(m->loop);
+
+	if (m->check && due && m->check_due_ms <= due)
+		return;
+	vg_loop_timer_stop(m->loop, m->check);
+	m->check = NULL;
+	if (!due)
+		return;
+	m->check_due_ms = due;
+	vg_loop_timer_start(m->loop, due > now ? due - now : 0, 0, check_cb, m, NULL, &m->check);
+}
+
 static void evaluate(struct vg_membership *m)
 {
 	uint64_t now = vg_loop_now_ms(m->loop);
@@ -265,20 +308,34 @@ static void evaluate(struct vg_membership *m)
 			liveness_check(m, &m->net->peers[i], now);
 	maybe_propose(m);
 	maybe_adopt(m);
+	arm_check(m);
 }
 
 static void tick_cb(void *arg)
 {
 	struct vg_membership *m = arg;
 
-	evaluate(m);
+	/* No verdict on liveness here: check_cb gives it, at the deadline. */
+	maybe_propose(m);
+	maybe_adopt(m);
 	send_heartbeat(m);
 }
 
-/* Between heartbeats, so that a silent peer is noticed soon after its dead time. */
 static void check_cb(void *arg)
 {
-	evaluate(arg);
+	struct vg_membership *m = arg;
+	uint64_t now = vg_loop_now_ms(m->loop);
+
+	m->check = NULL;
+	/* The loop was held up: let it read what waits in the sockets first. */
+	if (now > m->check_due_ms + CHECK_LATE_MS && !m->check_deferred) {
+		m->check_deferred = 1;
+		m->check_due_ms = now;
+		vg_loop_timer_start(m->loop, 0, 0, check_cb, m, NULL, &m->check);
+		return;
+	}
+	m->check_deferred = 0;
+	evaluate(m);
 }
 
 static void hex8(const unsigned char *d, char *out)
@@ -366,6 +423,10 @@ static void on_heartbeat(struct vg_membership *m, struct vg_peer *p, const void 
 		mp->alive = 1;
 		vg_logf(m->log, VG_LOG_INFO, "membership", "node %u (%s) is alive", p->id, p->name);
 	}
+	/* links came up with this frame: their deadlines count from now */
+	for (size_t l = 0; l < m->net->n_links; l++)
+		link_check(m, p, l, vg_loop_now_ms(m->loop));
+	arm_check(m);
 	maybe_propose(m);
 	maybe_adopt(m);
 	if (m->on_heartbeat && mp->config_ok)
@@ -403,14 +464,6 @@ static void on_frame(void *arg, struct vg_peer *p, uint32_t link, const struct v
 	}
 }
 
-/* A twentieth of the dead time (at least 5 ms): detection within dead time + 5 %. */
-static uint64_t check_period_ms(const struct vg_membership *m)
-{
-	uint64_t p = m->deadtime_ms / 20;
-
-	return p < 5 ? 5 : p;
-}
-
 int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, struct vg_net *net,
 			struct vg_loop *loop, const struct vg_logger *log)
 {
@@ -440,9 +493,6 @@ int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, st
 		"joining: heartbeat every %u ms, dead time %u ms, incarnation %llu", m->interval_ms,
 		m->deadtime_ms, (unsigned long long)net->incarnation);
 	rc = vg_loop_timer_start(loop, 0, m->interval_ms, tick_cb, m, NULL, &m->tick);
-	if (rc == 0)
-		rc = vg_loop_timer_start(loop, check_period_ms(m), check_period_ms(m), check_cb, m,
-					 NULL, &m->check);
 	if (rc < 0) {
 		vg_loop_timer_stop(loop, m->tick);
 		free(m->mp);

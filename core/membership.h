@@ -69,7 +69,9 @@ struct vg_membership {
 	uint32_t dc;                 /* coordinator, 0: none (no quorum) */
 	uint64_t views_installed;
 	struct vg_timer *tick;        /* heartbeat, every interval */
-	struct vg_timer *check;       /* liveness, every dead time / 20 */
+	struct vg_timer *check;       /* liveness, at the next peer's or link's deadline */
+	uint64_t check_due_ms;
+	int check_deferred;           /* the check ran late and waits one loop turn */
 	/* Called after every view or quorum change (resources hook in here). */
 	void (*on_change)(void *arg);
 	void *arg;

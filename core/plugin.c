@@ -78,6 +78,23 @@ void vg_registry_free(struct vg_registry *reg)
 	lt_dlexit();
 }
 
+void vg_registry_keep_only(struct vg_registry *reg,
+			   int (*keep)(const struct vg_plugin_info *pi, void *arg), void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < reg->n_plugins; i++) {
+		if (keep(reg->plugins[i], arg)) {
+			reg->plugins[n++] = reg->plugins[i];
+			continue;
+		}
+		vg_logf(reg->log, VG_LOG_DEBUG, "plugin", "unloading %s: not used by the configuration",
+			reg->plugins[i]->name);
+		info_free(reg->plugins[i]);
+	}
+	reg->n_plugins = n;
+}
+
 const struct vg_plugin_info *vg_registry_find(const struct vg_registry *reg, const char *name)
 {
 	for (size_t i = 0; i < reg->n_plugins; i++)

@@ -59,6 +59,14 @@ int vg_registry_load_file(struct vg_registry *reg, const char *path, char *errbu
  */
 int vg_registry_load_path(struct vg_registry *reg, const char *dirs, size_t *n_refused);
 
+/*
+ * Unload the plugins `keep` says no to (vigild, once its configuration is
+ * loaded: a plugin no instance uses should not map its libraries).
+ * Pointers to the kept ones stay valid.
+ */
+void vg_registry_keep_only(struct vg_registry *reg,
+			   int (*keep)(const struct vg_plugin_info *pi, void *arg), void *arg);
+
 const struct vg_plugin_info *vg_registry_find(const struct vg_registry *reg, const char *name);
 const char *vg_kind_name(uint32_t kind);       /* "transport", ..., or NULL */
 const char *vg_param_type_name(uint32_t type); /* "int", "duration_ms", ..., or NULL */
