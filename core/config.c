@@ -628,3 +628,76 @@ const struct vg_node_conf *vg_config_node_by_id(const struct vg_config *cfg, uin
 			return &cfg->nodes[i];
 	return NULL;
 }
+
+static int names_add(char ***names, size_t *n, const char *name)
+{
+	char **v;
+
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*names)[i], name))
+			return 0;
+	v = realloc(*names, (*n + 2) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*names = v;
+	v[*n] = strdup(name);
+	if (!v[*n])
+		return -ENOMEM;
+	v[++*n] = NULL;
+	return 0;
+}
+
+static int names_of_list(const config_t *lc, const char *list, int params, char ***names, size_t *n)
+{
+	const config_setting_t *l = config_lookup(lc, list);
+	int rc = 0;
+
+	for (int i = 0; l && !rc && i < config_setting_length(l); i++) {
+		const config_setting_t *e = config_setting_get_elem(l, i), *p;
+		const char *name = NULL;
+
+		if (config_setting_lookup_string(e, "plugin", &name))
+			rc = names_add(names, n, name);
+		p = params ? config_setting_get_member(e, "params") : NULL;
+		for (int j = 0; p && !rc && j < config_setting_length(p); j++) {
+			const char *v = config_setting_get_string(config_setting_get_elem(p, j));
+
+			rc = names_add(names, n, v);
+		}
+	}
+	return rc;
+}
+
+int vg_config_plugin_names(const char *path, char ***names, size_t *n, size_t *n_named)
+{
+	config_t lc;
+	int rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		config_destroy(&lc);
+		return -EINVAL;
+	}
+	/* first the plugins named as such, then the links' string params */
+	rc = names_of_list(&lc, "links", 0, names, n);
+	if (!rc)
+		rc = names_of_list(&lc, "resources", 0, names, n);
+	if (!rc)
+		rc = names_of_list(&lc, "fence_devices", 0, names, n);
+	*n_named = *n;
+	if (!rc)
+		rc = names_of_list(&lc, "links", 1, names, n);
+	config_destroy(&lc);
+	return rc;
+}
+
+void vg_config_names_free(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}

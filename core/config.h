@@ -197,6 +197,18 @@ int vg_config_load(const char *path, const struct vg_registry *reg,
 void vg_config_free(struct vg_config *cfg);
 
 /*
+ * The plugin names a configuration file uses (links, resources, fence
+ * devices, and string params of links: a wrapper names its inner
+ * transport), read without any check, so that only those plugins are
+ * loaded before the real vg_config_load().  *names is malloc'd, NULL-
+ * terminated; the first *n_named are named as plugins, the rest are only
+ * string params that may name one.  Free with vg_config_names_free.
+ * -errno if unreadable.
+ */
+int vg_config_plugin_names(const char *path, char ***names, size_t *n, size_t *n_named);
+void vg_config_names_free(char **names);
+
+/*
  * Read the cluster key file: refused (-EPERM, message naming the mode)
  * when group or others may read it; -EINVAL when not a regular file
  * (symbolic links are not followed) or outside 32..4096 bytes.

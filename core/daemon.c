@@ -22,22 +22,45 @@
 #define VG_PLUGINS_DIR "/usr/local/lib/vigil/plugins"
 #endif
 
-int vigild_load_plugins(struct vigild *vd, size_t *n_refused)
+static int load_dirs(struct vigild *vd, char *const *names, size_t n_names, size_t *n_refused)
 {
 	const char *env = getenv("VIGIL_PLUGIN_PATH");
 	const char *dir = vd->opts.plugin_dir ? vd->opts.plugin_dir : VG_PLUGINS_DIR;
 	int n = 0, rc;
 
 	if (env && *env) {
-		rc = vg_registry_load_path(&vd->reg, env, n_refused);
+		rc = vg_registry_load_named(&vd->reg, env, names, n_names, n_refused);
 		if (rc < 0)
 			return rc;
 		n += rc;
 	}
-	rc = vg_registry_load_path(&vd->reg, dir, n_refused);
-	if (rc < 0)
+	rc = vg_registry_load_named(&vd->reg, dir, names, n_names, n_refused);
+	return rc < 0 ? rc : n + rc;
+}
+
+/*
+ * Running a cluster, load only the plugins its configuration names; if one
+ * of them is not found that way (a file named otherwise), load them all,
+ * and let the configuration's check say what is missing.
+ */
+int vigild_load_plugins(struct vigild *vd, size_t *n_refused)
+{
+	char **names = NULL;
+	size_t n = 0, n_named = 0, found = 0;
+	int rc;
+
+	if (vd->opts.list_plugins || vd->opts.check_config ||
+	    vg_config_plugin_names(vd->opts.config_path, &names, &n, &n_named) < 0)
+		return load_dirs(vd, NULL, 0, n_refused);
+	rc = load_dirs(vd, names, n, n_refused);
+	for (size_t i = 0; i < n_named; i++)
+		found += vg_registry_find(&vd->reg, names[i]) != NULL;
+	vg_config_names_free(names);
+	if (rc < 0 || found == n_named)
 		return rc;
-	return n + rc;
+	vg_registry_free(&vd->reg);
+	vg_registry_init(&vd->reg, &vd->log);
+	return load_dirs(vd, NULL, 0, n_refused);
 }
 
 static int pick_node(struct vigild *vd)

@@ -393,7 +393,27 @@ static int is_module(const struct dirent *e)
 	return n > 3 && strcmp(e->d_name + n - 3, ".so") == 0;
 }
 
-static int load_dir(struct vg_registry *reg, const char *dir, size_t *n_refused)
+/* "udp_ucast.so" holds "udp-ucast" by convention (libtool names cannot have '-'). */
+static int file_wanted(const char *file, char *const *names, size_t n_names)
+{
+	char base[256];
+	size_t len = strlen(file) - 3;
+
+	if (!names)
+		return 1;
+	if (len >= sizeof(base))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		base[i] = file[i] == '_' ? '-' : file[i];
+	base[len] = '\0';
+	for (size_t i = 0; i < n_names; i++)
+		if (names[i] && !strcmp(names[i], base))
+			return 1;
+	return 0;
+}
+
+static int load_dir(struct vg_registry *reg, const char *dir, char *const *wanted,
+		    size_t n_wanted, size_t *n_refused)
 {
 	struct dirent **names;
 	char path[4096], err[1024];
@@ -407,7 +427,9 @@ static int load_dir(struct vg_registry *reg, const char *dir, size_t *n_refused)
 	}
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		if (vg_registry_load_file(reg, path, err, sizeof(err)) == 0)
+		if (!file_wanted(names[i]->d_name, wanted, n_wanted))
+			;
+		else if (vg_registry_load_file(reg, path, err, sizeof(err)) == 0)
 			loaded++;
 		else if (n_refused)
 			(*n_refused)++;
@@ -417,7 +439,8 @@ static int load_dir(struct vg_registry *reg, const char *dir, size_t *n_refused)
 	return loaded;
 }
 
-int vg_registry_load_path(struct vg_registry *reg, const char *dirs, size_t *n_refused)
+int vg_registry_load_named(struct vg_registry *reg, const char *dirs, char *const *names,
+			   size_t n_names, size_t *n_refused)
 {
 	char *copy = strdup(dirs ? dirs : ""), *save = NULL;
 	int loaded = 0;
@@ -425,7 +448,12 @@ int vg_registry_load_path(struct vg_registry *reg, const char *dirs, size_t *n_r
 	if (!copy)
 		return -ENOMEM;
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
-		loaded += load_dir(reg, d, n_refused);
+		loaded += load_dir(reg, d, names, n_names, n_refused);
 	free(copy);
 	return loaded;
+}
+
+int vg_registry_load_path(struct vg_registry *reg, const char *dirs, size_t *n_refused)
+{
+	return vg_registry_load_named(reg, dirs, NULL, 0, n_refused);
 }

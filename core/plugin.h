@@ -67,6 +67,15 @@ int vg_registry_load_path(struct vg_registry *reg, const char *dirs, size_t *n_r
 void vg_registry_keep_only(struct vg_registry *reg,
 			   int (*keep)(const struct vg_plugin_info *pi, void *arg), void *arg);
 
+/*
+ * As vg_registry_load_path, but only the files whose name says they hold
+ * one of `names` (plugin "udp-ucast" in udp_ucast.so): vigild loads what
+ * its configuration uses and nothing else, so that the libraries of unused
+ * plugins (OpenSSL, which cannot be unloaded) are never mapped.
+ */
+int vg_registry_load_named(struct vg_registry *reg, const char *dirs, char *const *names,
+			   size_t n_names, size_t *n_refused);
+
 const struct vg_plugin_info *vg_registry_find(const struct vg_registry *reg, const char *name);
 const char *vg_kind_name(uint32_t kind);       /* "transport", ..., or NULL */
 const char *vg_param_type_name(uint32_t type); /* "int", "duration_ms", ..., or NULL */
