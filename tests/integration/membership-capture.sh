@@ -22,7 +22,7 @@ for n in 1 2 3; do
 done
 
 # capture on node 1: ring0 (unicast to it) and ring1 (the multicast group)
-ip netns exec "$(vg_ns 1)" tcpdump -i any --immediate-mode -U -s 0 -w "$VG_TMP/cap.pcap" \
+ip netns exec "$(vg_ns 1)" tcpdump -i any --immediate-mode -U -B 16384 -s 0 -w "$VG_TMP/cap.pcap" \
 	'udp and (port 5405 or port 5406)' 2>"$VG_TMP/tcpdump.log" &
 tcpdump_pid=$!
 VG_PIDS="$VG_PIDS $tcpdump_pid"
@@ -34,13 +34,16 @@ sleep 2
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null || true
 
+# what the capture itself missed (a loaded machine): vigildump sees it as loss
+kernel_drops=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$VG_TMP/tcpdump.log")
 "$VIGILDUMP" -r "$VG_TMP/cap.pcap" -k "$VG_TMP/authkey" -c 77 -q --json > "$VG_TMP/dump.json" ||
 	vg_fail "vigildump failed on the capture"
 check() {
-	/usr/bin/python3 - "$VG_TMP/dump.json" "$VG_INTERVAL" <<'PY'
+	/usr/bin/python3 - "$VG_TMP/dump.json" "$VG_INTERVAL" "${kernel_drops:-0}" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 interval = int(sys.argv[2])
+capture_drops = int(sys.argv[3])
 bad = []
 def want(what, ok, seen):
     if not ok:
@@ -57,7 +60,9 @@ for node in (1, 2, 3):
         continue
     want("node %d: every frame authenticated" % node, s["mac_bad"] == 0 and s["mac_ok"] == s["frames"],
          (s["mac_ok"], s["mac_bad"], s["frames"]))
-    want("node %d: no sequence lost" % node, s["loss"] == 0, s["loss"])
+    # nothing is lost on a veth; only what tcpdump itself dropped may be missing
+    want("node %d: no sequence lost (tcpdump dropped %d)" % (node, capture_drops),
+         s["loss"] <= capture_drops, s["loss"])
     links = {(l["src"], l["dst"]): l for l in s["links"]}
     want("node %d: seen on both links" % node, len(links) >= 2, list(links))
     for key, l in links.items():

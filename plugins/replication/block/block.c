@@ -1,0 +1,480 @@
+/*
+ * block — the built-in replication backend (docs/replication.md).
+ *
+ * The plugin does no disk or network I/O of its own: it runs vigil-repld
+ * (one helper process per instance, through vg_spawn, restarted when it
+ * dies) and talks to it over the helper's control socket, one line per
+ * request, without blocking vigild's loop.  status() answers from the last
+ * status line, refreshed every status_interval_ms and after every request.
+ * Pending requests are dropped without callback at close().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <vigil/plugin.h>
+
+#ifndef REPLD_PATH
+#define REPLD_PATH "/usr/local/libexec/vigil/vigil-repld"
+#endif
+
+#define BLK_CONNECT_RETRY_MS 200
+#define BLK_RESTART_MS       1000
+#define BLK_REQUEST_MS       10000 /* a helper that does not answer is restarted */
+#define BLK_LINE_MAX         1024
+
+enum {
+	P_STORE, P_LISTEN, P_PEER, P_NBD, P_CTL, P_PROTOCOL, P_TIMEOUT_MS, P_HELPER, P_LOG,
+	P_STATUS_INTERVAL_MS,
+};
+
+static const char *const protocols[] = { "C", "A", NULL };
+
+static const struct vg_param_decl blk_params[] = {
+	[P_STORE] = { .name = "store", .type = VG_PARAM_PATH, .flags = VG_PARAM_REQUIRED,
+		      .help = "backing file or block device; metadata in <store>.meta" },
+	[P_LISTEN] = { .name = "listen", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED,
+		       .help = "local replication address, ADDR:PORT" },
+	[P_PEER] = { .name = "peer", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED,
+		     .help = "the peer's replication address, ADDR:PORT" },
+	[P_NBD] = { .name = "nbd", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED,
+		    .help = "where the primary serves NBD: unix:PATH or ADDR:PORT" },
+	[P_CTL] = { .name = "ctl", .type = VG_PARAM_PATH,
+		    .help = "helper control socket (default <store>.ctl)" },
+	[P_PROTOCOL] = { .name = "protocol", .type = VG_PARAM_ENUM, .def = "C", .choices = protocols,
+			 .help = "C: ack when durable on both nodes; A: when durable locally and sent" },
+	[P_TIMEOUT_MS] = { .name = "timeout_ms", .type = VG_PARAM_DURATION_MS, .def = "5000",
+			   .min = 100, .max = 600000,
+			   .help = "peer silent this long: the session fails" },
+	[P_HELPER] = { .name = "helper", .type = VG_PARAM_PATH, .def = REPLD_PATH,
+		       .help = "the vigil-repld program" },
+	[P_LOG] = { .name = "log", .type = VG_PARAM_PATH, .help = "helper log file (default: none)" },
+	[P_STATUS_INTERVAL_MS] = { .name = "status_interval_ms", .type = VG_PARAM_DURATION_MS,
+				   .def = "1000", .min = 50, .max = 60000,
+				   .help = "how often the helper's state is read" },
+	{ .name = NULL },
+};
+
+/* One line sent to the helper, awaiting its reply line. */
+struct blk_req {
+	struct blk_req *next;
+	char line[64];
+	vg_repl_done_cb cb;   /* NULL: an internal status poll */
+	void *arg;
+};
+
+struct blk {
+	const struct vg_host *host;
+	const char *name;
+	char *argv[24];            /* helper command line; strings below owned */
+	char ctl[108], timeout[16];
+	struct vg_child *child;
+	int fd;                    /* control socket, -1 when not connected */
+	struct vg_watch *watch;
+	struct vg_timer *poll_timer, *retry_timer, *req_timer, *fail_timer;
+	struct blk_req *head, *tail;
+	int sent;                  /* head's line was written */
+	char rbuf[BLK_LINE_MAX];
+	size_t rlen;
+	struct vg_repl_status st;  /* last known */
+	int have_status;
+	int closing;
+};
+
+static void blk_spawn(struct blk *b);
+static void blk_disconnect(struct blk *b, const char *why);
+static void blk_kick(struct blk *b);
+
+static uint32_t word_index(const char *w, const char *const *names, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(w, names[i]) == 0)
+			return (uint32_t)i;
+	return 0;
+}
+
+static void parse_status(struct blk *b, const char *line, struct vg_repl_status *s)
+{
+	static const char *const roles[] = { "", "secondary", "primary", "unknown" };
+	static const char *const disks[] = { "", "diskless", "inconsistent", "outdated",
+					     "uptodate", "unknown" };
+	static const char *const conns[] = { "", "standalone", "connecting", "connected",
+					     "sync-source", "sync-target" };
+	char key[32], val[96];
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	for (const char *p = line + 2; sscanf(p, " %31[^=]=%95s%n", key, val, &n) == 2; p += n) {
+		unsigned long long v = strtoull(val, NULL, 10);
+
+		if (!strcmp(key, "role")) s->role = word_index(val, roles, 4);
+		else if (!strcmp(key, "peer_role")) s->peer_role = word_index(val, roles, 4);
+		else if (!strcmp(key, "disk")) s->disk = word_index(val, disks, 6);
+		else if (!strcmp(key, "peer_disk")) s->peer_disk = word_index(val, disks, 6);
+		else if (!strcmp(key, "conn")) s->conn = word_index(val, conns, 6);
+		else if (!strcmp(key, "split_brain")) s->split_brain = (uint32_t)v;
+		else if (!strcmp(key, "size")) s->size_bytes = v;
+		else if (!strcmp(key, "oos")) s->out_of_sync_bytes = v;
+		else if (!strcmp(key, "sync_total")) s->sync_total_bytes = v;
+		else if (!strcmp(key, "sync_done")) s->sync_done_bytes = v;
+		else if (!strcmp(key, "gen"))
+			sscanf(val, "%llx:%llx:%llx:%llx", (unsigned long long *)&s->gen_current,
+			       (unsigned long long *)&s->gen_bitmap,
+			       (unsigned long long *)&s->gen_history[0],
+			       (unsigned long long *)&s->gen_history[1]);
+	}
+	if (!b->have_status || s->role != b->st.role || s->conn != b->st.conn ||
+	    s->disk != b->st.disk || s->split_brain != b->st.split_brain)
+		vg_notice(b->host, "replication %s: role %s, disk %s, %s%s (out of sync %llu bytes)",
+			  b->name, roles[s->role], disks[s->disk], conns[s->conn],
+			  s->split_brain ? ", SPLIT BRAIN" : "",
+			  (unsigned long long)s->out_of_sync_bytes);
+}
+
+/* The reply to the head request arrived. */
+static void blk_reply(struct blk *b, const char *line)
+{
+	struct blk_req *q = b->head;
+	int rc = 0;
+	const char *detail = line;
+
+	b->head = q->next;
+	if (!b->head)
+		b->tail = NULL;
+	b->sent = 0;
+	vg_timer_stop(b->host, b->req_timer);
+	b->req_timer = NULL;
+	if (strncmp(line, "ok", 2) == 0 && !q->cb) {
+		struct vg_repl_status st;
+
+		parse_status(b, line, &st);
+		b->st = st;
+		b->have_status = 1;
+	} else if (strncmp(line, "err ", 4) == 0) {
+		rc = (int)strtol(line + 4, (char **)&detail, 10);
+		rc = rc < 0 ? rc : -EIO;
+		detail += *detail == ' ';
+	}
+	if (q->cb)
+		q->cb(q->arg, rc, detail);
+	free(q);
+	blk_kick(b);
+}
+
+static void blk_readable(struct blk *b)
+{
+	ssize_t n = read(b->fd, b->rbuf + b->rlen, sizeof(b->rbuf) - 1 - b->rlen);
+	char *nl;
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		blk_disconnect(b, n == 0 ? "helper closed the control socket" : strerror(errno));
+		return;
+	}
+	b->rlen += (size_t)n;
+	b->rbuf[b->rlen] = '\0';
+	while (b->fd >= 0 && (nl = strchr(b->rbuf, '\n'))) {
+		*nl = '\0';
+		if (b->head && b->sent)
+			blk_reply(b, b->rbuf);
+		b->rlen -= (size_t)(nl + 1 - b->rbuf);
+		memmove(b->rbuf, nl + 1, b->rlen + 1);
+	}
+	if (b->rlen == sizeof(b->rbuf) - 1)
+		blk_disconnect(b, "reply line too long");
+}
+
+static void blk_fd_cb(void *arg, int fd, uint32_t events)
+{
+	struct blk *b = arg;
+
+	if (events & (VG_FD_READ | VG_FD_ERROR))
+		blk_readable(b);
+}
+
+static void blk_req_timeout(void *arg)
+{
+	struct blk *b = arg;
+
+	b->req_timer = NULL;
+	vg_warn(b->host, "replication %s: helper did not answer in %d ms: restarting it", b->name,
+		BLK_REQUEST_MS);
+	blk_disconnect(b, "request timed out");
+	vg_child_cancel(b->host, b->child);
+}
+
+static void blk_fail_cb(void *arg)
+{
+	struct blk *b = arg;
+
+	b->fail_timer = NULL;
+	blk_disconnect(b, "cannot write to the control socket");
+}
+
+/* Send the head request if none is outstanding.  A line is tiny: it fits the socket buffer. */
+static void blk_kick(struct blk *b)
+{
+	size_t len;
+
+	if (b->fd < 0 || !b->head || b->sent)
+		return;
+	len = strlen(b->head->line);
+	if (send(b->fd, b->head->line, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len) {
+		/* Maybe inside promote(): fail the requests from the loop, not from here. */
+		if (!b->fail_timer)
+			vg_timer_start(b->host, 0, 0, blk_fail_cb, b, &b->fail_timer);
+		return;
+	}
+	b->sent = 1;
+	vg_timer_start(b->host, BLK_REQUEST_MS, 0, blk_req_timeout, b, &b->req_timer);
+}
+
+static int blk_queue(struct blk *b, const char *line, vg_repl_done_cb cb, void *arg)
+{
+	struct blk_req *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	snprintf(q->line, sizeof(q->line), "%s\n", line);
+	q->cb = cb;
+	q->arg = arg;
+	if (b->tail)
+		b->tail->next = q;
+	else
+		b->head = q;
+	b->tail = q;
+	blk_kick(b);
+	return 0;
+}
+
+static void blk_poll_cb(void *arg)
+{
+	struct blk *b = arg;
+
+	if (b->fd >= 0 && !b->head)
+		blk_queue(b, "status", NULL, NULL);
+}
+
+static void blk_try_connect(void *arg)
+{
+	struct blk *b = arg;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd;
+
+	b->retry_timer = NULL;
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", b->ctl);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0 &&
+	    vg_fd_watch(b->host, fd, VG_FD_READ, blk_fd_cb, b, &b->watch) == 0) {
+		b->fd = fd;
+		vg_info(b->host, "replication %s: connected to helper at %s", b->name, b->ctl);
+		blk_poll_cb(b);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (b->child)
+		vg_timer_start(b->host, BLK_CONNECT_RETRY_MS, 0, blk_try_connect, b, &b->retry_timer);
+}
+
+/* Lose the control connection: outstanding requests fail with -ENOTCONN. */
+static void blk_disconnect(struct blk *b, const char *why)
+{
+	struct blk_req *q;
+
+	if (b->fd >= 0) {
+		vg_warn(b->host, "replication %s: helper control connection lost: %s", b->name, why);
+		vg_fd_unwatch(b->host, b->watch);
+		b->watch = NULL;
+		close(b->fd);
+		b->fd = -1;
+	}
+	vg_timer_stop(b->host, b->req_timer);
+	b->req_timer = NULL;
+	b->rlen = 0;
+	b->sent = 0;
+	while ((q = b->head)) {
+		b->head = q->next;
+		if (q->cb)
+			q->cb(q->arg, -ENOTCONN, "helper not reachable");
+		free(q);
+	}
+	b->tail = NULL;
+	b->have_status = 0;
+	if (b->child && !b->retry_timer && !b->closing)
+		vg_timer_start(b->host, BLK_CONNECT_RETRY_MS, 0, blk_try_connect, b, &b->retry_timer);
+}
+
+static void blk_restart_cb(void *arg)
+{
+	struct blk *b = arg;
+
+	b->retry_timer = NULL;
+	blk_spawn(b);
+}
+
+static void blk_child_done(void *arg, const struct vg_child_result *res)
+{
+	struct blk *b = arg;
+
+	b->child = NULL;
+	vg_err(b->host, "replication %s: vigil-repld ended (%s %d): %.*s; restarting in %d ms",
+	       b->name, res->exited ? "exit" : "signal", res->exited ? res->exit_code : res->signal,
+	       (int)(res->output_len > 300 ? 300 : res->output_len), res->output, BLK_RESTART_MS);
+	vg_timer_stop(b->host, b->retry_timer);
+	b->retry_timer = NULL;
+	blk_disconnect(b, "helper ended");
+	vg_timer_start(b->host, BLK_RESTART_MS, 0, blk_restart_cb, b, &b->retry_timer);
+}
+
+static void blk_spawn(struct blk *b)
+{
+	struct vg_spawn sp = { .path = b->argv[0], .argv = b->argv, .kill_grace_ms = 5000,
+			       .output_max = 4096 };
+
+	if (vg_spawn(b->host, &sp, blk_child_done, b, &b->child) < 0) {
+		vg_err(b->host, "replication %s: cannot run %s", b->name, b->argv[0]);
+		vg_timer_start(b->host, BLK_RESTART_MS, 0, blk_restart_cb, b, &b->retry_timer);
+		return;
+	}
+	vg_timer_start(b->host, BLK_CONNECT_RETRY_MS, 0, blk_try_connect, b, &b->retry_timer);
+}
+
+static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
+{
+	const struct vg_value *v = inst->params;
+	size_t n = 0;
+
+	if (v[P_CTL].is_set)
+		snprintf(b->ctl, sizeof(b->ctl), "%s", v[P_CTL].s);
+	else
+		snprintf(b->ctl, sizeof(b->ctl), "%s.ctl", v[P_STORE].s);
+	snprintf(b->timeout, sizeof(b->timeout), "%lld", (long long)v[P_TIMEOUT_MS].i);
+	b->argv[n++] = (char *)v[P_HELPER].s;
+	b->argv[n++] = "--store";    b->argv[n++] = (char *)v[P_STORE].s;
+	b->argv[n++] = "--name";     b->argv[n++] = (char *)inst->name;
+	b->argv[n++] = "--listen";   b->argv[n++] = (char *)v[P_LISTEN].s;
+	b->argv[n++] = "--peer";     b->argv[n++] = (char *)v[P_PEER].s;
+	b->argv[n++] = "--nbd";      b->argv[n++] = (char *)v[P_NBD].s;
+	b->argv[n++] = "--ctl";      b->argv[n++] = b->ctl;
+	b->argv[n++] = "--protocol"; b->argv[n++] = (char *)v[P_PROTOCOL].s;
+	b->argv[n++] = "--timeout-ms"; b->argv[n++] = b->timeout;
+	if (v[P_LOG].is_set) {
+		b->argv[n++] = "--log";
+		b->argv[n++] = (char *)v[P_LOG].s;
+	}
+	b->argv[n] = NULL;
+}
+
+static int blk_open(const struct vg_host *host, const struct vg_instance *inst, void **state)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	b->host = host;
+	b->name = inst->name;
+	b->fd = -1;
+	blk_build_argv(b, inst);
+	rc = vg_timer_start(host, (uint64_t)inst->params[P_STATUS_INTERVAL_MS].i,
+			    (uint64_t)inst->params[P_STATUS_INTERVAL_MS].i, blk_poll_cb, b,
+			    &b->poll_timer);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	blk_spawn(b);
+	*state = b;
+	return 0;
+}
+
+static void blk_close(void *state)
+{
+	struct blk *b = state;
+	struct blk_req *q;
+
+	b->closing = 1;
+	while ((q = b->head)) {
+		b->head = q->next;
+		free(q);
+	}
+	vg_timer_stop(b->host, b->poll_timer);
+	vg_timer_stop(b->host, b->retry_timer);
+	vg_timer_stop(b->host, b->req_timer);
+	vg_timer_stop(b->host, b->fail_timer);
+	if (b->fd >= 0) {
+		vg_fd_unwatch(b->host, b->watch);
+		close(b->fd);
+	}
+	vg_child_cancel(b->host, b->child); /* SIGTERM: the helper stops cleanly */
+	free(b);
+}
+
+static int blk_promote(void *state, uint32_t flags, vg_repl_done_cb cb, void *arg)
+{
+	struct blk *b = state;
+	int rc;
+
+	if (b->fd < 0)
+		return -ENOTCONN;
+	if (!(flags & VG_REPL_PROMOTE_FORCE) && b->have_status && b->st.disk != VG_REPL_DISK_UPTODATE)
+		return -EPERM;
+	rc = blk_queue(b, flags & VG_REPL_PROMOTE_FORCE ? "promote force" : "promote", cb, arg);
+	if (rc == 0)
+		blk_queue(b, "status", NULL, NULL); /* best effort: the poll refreshes it anyway */
+	return rc;
+}
+
+static int blk_demote(void *state, vg_repl_done_cb cb, void *arg)
+{
+	struct blk *b = state;
+	int rc;
+
+	if (b->fd < 0)
+		return -ENOTCONN;
+	rc = blk_queue(b, "demote", cb, arg);
+	if (rc == 0)
+		blk_queue(b, "status", NULL, NULL);
+	return rc;
+}
+
+static int blk_status(void *state, struct vg_repl_status *out)
+{
+	struct blk *b = state;
+
+	if (!b->have_status) {
+		out->role = VG_REPL_ROLE_UNKNOWN;
+		out->disk = VG_REPL_DISK_DISKLESS;
+		out->peer_role = VG_REPL_ROLE_UNKNOWN;
+		out->peer_disk = VG_REPL_DISK_UNKNOWN;
+		out->conn = VG_REPL_CONN_STANDALONE;
+		return -ENOTCONN;
+	}
+	*out = b->st;
+	return 0;
+}
+
+static const struct vg_replication_ops blk_ops = {
+	.promote = blk_promote,
+	.demote = blk_demote,
+	.status = blk_status,
+	.verify = NULL, /* online verify: not yet (docs/replication.md) */
+};
+
+VG_PLUGIN_DEFINE(
+	.kind = VG_KIND_REPLICATION,
+	.name = "block",
+	.version = "0.1",
+	.description = "replicate a block store to one peer (protocol A/C), served over NBD",
+	.params = blk_params,
+	.open = blk_open,
+	.close = blk_close,
+	.ops = &blk_ops,
+);

@@ -1,0 +1,152 @@
+/*
+ * vigil-repld — the replication helper of the `block` replication plugin
+ * (docs/replication.md).  One process per replicated store; plain blocking
+ * threads, never linked into vigild.
+ *
+ * Threads: main (control socket), peer (connect/accept, handshake, resync,
+ * keepalive), receiver (one per peer session), nbd (serves the store while
+ * primary).  `lock` guards every member below marked [L]; `write_lock`
+ * serialises application writes against session changes and resync reads
+ * (the order of a local write and its send must be the order the peer
+ * sees); `send_lock` keeps messages whole on the socket.  Lock order:
+ * write_lock, then lock, then send_lock.
+ */
+#ifndef VIGIL_REPL_H
+#define VIGIL_REPL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <vigil/abi.h>
+
+#define REPL_REGION_SIZE  65536u            /* bytes per bitmap bit */
+#define REPL_MAX_IO       (32u << 20)       /* largest NBD request and DATA message */
+#define REPL_INFLIGHT_MAX 4096              /* replicated writes awaiting an ack */
+
+/* Generation identifier of a store that never held agreed data (DRBD's "just created"). */
+#define REPL_GEN_JUST_CREATED 4u
+
+enum { REPL_GEN_CURRENT, REPL_GEN_BITMAP, REPL_GEN_HIST0, REPL_GEN_HIST1, REPL_GEN_N };
+
+/* Metadata flags (struct repl_meta.flags). */
+#define REPL_MF_PRIMARY (1u << 0) /* set while primary: found at start = the primary crashed */
+
+/* The metadata kept in <store>.meta (repl_meta.c has the on-disk layout). */
+struct repl_meta {
+	uint64_t size;          /* store bytes */
+	uint32_t region_size;   /* REPL_REGION_SIZE */
+	uint64_t n_regions;
+	uint64_t gen[REPL_GEN_N];
+	uint32_t disk;          /* enum vg_repl_disk: INCONSISTENT, OUTDATED or UPTODATE */
+	uint32_t flags;         /* REPL_MF_* */
+	uint64_t name_id;       /* hash of the resource name: refuses a wrong peer */
+	uint8_t *bitmap;        /* n_regions bits, owned */
+};
+
+/* What the handshake decided (each side computes it; they must mirror). */
+enum repl_decision {
+	REPL_D_INVALID = 0,
+	REPL_D_NONE = 1,          /* same data: no resync */
+	REPL_D_SOURCE_BITMAP = 2, /* send the dirty regions */
+	REPL_D_SOURCE_FULL = 3,   /* send everything */
+	REPL_D_TARGET_BITMAP = 4,
+	REPL_D_TARGET_FULL = 5,
+	REPL_D_SPLIT_BRAIN = 6,   /* both changed since they last agreed */
+	REPL_D_UNRELATED = 7,     /* no common generation at all */
+};
+
+/* A replicated write awaiting the peer's ack. */
+struct repl_inflight {
+	uint64_t seq, off;
+	uint32_t len;
+};
+
+struct repl_conf {
+	const char *store, *meta, *name, *listen, *peer, *nbd, *ctl, *log;
+	char protocol;          /* 'A' or 'C' */
+	uint32_t timeout_ms;    /* peer silent this long: the session fails */
+	uint32_t ping_ms;
+	uint32_t connect_ms;    /* retry interval */
+};
+
+struct repl {
+	struct repl_conf conf;
+	int store_fd;
+	int is_blockdev;
+	pthread_mutex_t lock;
+	pthread_mutex_t write_lock;
+	pthread_mutex_t send_lock;
+	pthread_cond_t cond;     /* any change of the [L] state */
+	struct repl_meta md;     /* [L] */
+	uint64_t dirty_bits;     /* [L] bits set in md.bitmap */
+	uint32_t role, peer_role, peer_disk, conn; /* [L] enum vg_repl_* */
+	int split_brain;         /* [L] */
+	int want_connect;        /* [L] 0: standalone by request or after a refusal */
+	int nbd_clients;         /* [L] */
+	/* The peer session. */
+	int peer_fd;             /* [L] -1 when none */
+	int session_up;          /* [L] writes are replicated */
+	uint64_t session_id;     /* [L] bumped when a session ends */
+	uint64_t next_seq, acked_seq; /* [L] */
+	struct repl_inflight inflight[REPL_INFLIGHT_MAX]; /* [L] ring */
+	size_t if_head, if_len;  /* [L] */
+	int rs_done_acked;       /* [L] the target confirmed the end of a resync */
+	uint64_t sync_total, sync_done, resynced_total; /* [L] bytes */
+	uint64_t last_rx_ms;     /* [L] */
+	int stopping;            /* [L] */
+	FILE *log_out;           /* --log, or NULL for stderr */
+};
+
+/* repld.c */
+void repl_log(struct repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t repl_now_ms(void);
+const char *repl_role_name(uint32_t v);
+const char *repl_disk_name(uint32_t v);
+const char *repl_conn_name(uint32_t v);
+int repl_full_write(int fd, const void *buf, size_t len);
+int repl_full_read(int fd, void *buf, size_t len);
+struct sockaddr_storage;
+int repl_parse_addr(const char *hostport, struct sockaddr_storage *ss, unsigned int *len);
+
+/* repl_meta.c: call with r->lock held (or before threads start). */
+int repl_meta_load(struct repl *r);
+int repl_meta_save(struct repl *r);
+void repl_meta_free(struct repl_meta *md);
+int repl_bit_test(const struct repl *r, uint64_t region);
+int repl_bits_set(struct repl *r, uint64_t off, uint64_t len);
+void repl_bits_clear_all(struct repl *r);
+void repl_bits_set_all(struct repl *r);
+uint64_t repl_gen_new(void);
+int repl_gen_start_changes(struct repl *r);
+uint64_t repl_region_len(const struct repl *r, uint64_t region);
+
+/* repl_io.c: the store, with replication (primary side). */
+int repl_write(struct repl *r, uint64_t off, const void *buf, uint32_t len);
+int repl_zero(struct repl *r, uint64_t off, uint32_t len);
+int repl_flush(struct repl *r);
+int repl_local_zero(struct repl *r, uint64_t off, uint32_t len);
+void repl_session_fail(struct repl *r, const char *why);
+int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
+	      const void *payload, uint32_t len);
+
+/* repl_peer.c */
+void *repl_peer_thread(void *arg);
+
+/* repl_sync.c */
+enum repl_decision repl_decide(const struct repl_meta *l, const uint64_t *p_gen);
+enum repl_decision repl_decision_mirror(enum repl_decision d);
+const char *repl_decision_name(enum repl_decision d);
+int repl_resync_source(struct repl *r, uint64_t session);
+int repl_resync_finish_source(struct repl *r);
+int repl_resync_finish_target(struct repl *r, const uint64_t *src_gen);
+
+/* repl_nbd.c */
+void *repl_nbd_thread(void *arg);
+
+/* repl_ctl.c */
+int repl_ctl_serve(struct repl *r);
+void repl_status_line(struct repl *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * vigil-repld receiver: one thread per peer session applies what the peer
+ * sends, in order.  A secondary writes replicated data and acks it only
+ * after fdatasync (both protocols: an ack always means durable on the
+ * peer).  Every number from the wire is checked against the store before
+ * it is used; anything malformed ends the session, never the store.
+ */
+#include "repl.h"
+#include "repl_wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct rx {
+	struct repl *r;
+	int fd;
+	uint8_t *buf;    /* payload, grown up to REPL_MAX_IO */
+	size_t cap;
+};
+
+static int rx_payload(struct rx *x, uint32_t len)
+{
+	if (len > x->cap) {
+		uint8_t *b = realloc(x->buf, len);
+
+		if (!b)
+			return -ENOMEM;
+		x->buf = b;
+		x->cap = len;
+	}
+	return repl_full_read(x->fd, x->buf, len);
+}
+
+static int in_store(const struct repl *r, uint64_t off, uint32_t len)
+{
+	return off <= r->md.size && len <= r->md.size - off;
+}
+
+static int store_pwrite(struct repl *r, uint64_t off, const uint8_t *p, uint32_t len)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(r->store_fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint32_t)n;
+	}
+	return 0;
+}
+
+/* DATA, ZERO, FLUSH: make it durable, then ack its sequence number. */
+static int rx_write(struct rx *x, uint16_t type, uint64_t seq, uint64_t off, uint32_t len)
+{
+	struct repl *r = x->r;
+	int rc = 0;
+
+	if (type != REPL_MSG_FLUSH && !in_store(r, off, len))
+		return -ERANGE;
+	if (type == REPL_MSG_DATA)
+		rc = rx_payload(x, len);
+	pthread_mutex_lock(&r->lock);
+	if (r->role == VG_REPL_ROLE_PRIMARY)
+		rc = -EBUSY; /* two primaries: refuse the peer's writes */
+	pthread_mutex_unlock(&r->lock);
+	if (rc == 0 && type == REPL_MSG_DATA)
+		rc = store_pwrite(r, off, x->buf, len);
+	else if (rc == 0 && type == REPL_MSG_ZERO)
+		rc = repl_local_zero(r, off, len);
+	if (rc == 0 && fdatasync(r->store_fd) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = repl_send(r, REPL_MSG_ACK, seq, 0, NULL, 0);
+	return rc;
+}
+
+static void rx_ack(struct repl *r, uint64_t seq)
+{
+	pthread_mutex_lock(&r->lock);
+	if (seq > r->acked_seq && seq <= r->next_seq)
+		r->acked_seq = seq;
+	while (r->if_len && r->inflight[r->if_head].seq <= r->acked_seq) {
+		r->if_head = (r->if_head + 1) % REPL_INFLIGHT_MAX;
+		r->if_len--;
+	}
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int rx_rs_data(struct rx *x, uint64_t off, uint32_t len)
+{
+	struct repl *r = x->r;
+	int rc, target;
+
+	pthread_mutex_lock(&r->lock);
+	target = r->conn == VG_REPL_CONN_SYNC_TARGET;
+	pthread_mutex_unlock(&r->lock);
+	if (!in_store(r, off, len) || len > REPL_REGION_SIZE || !target)
+		return -EPROTO;
+	rc = rx_payload(x, len);
+	if (rc == 0)
+		rc = store_pwrite(r, off, x->buf, len);
+	if (rc == 0) {
+		pthread_mutex_lock(&r->lock);
+		r->sync_done += len;
+		r->sync_total = r->sync_done;
+		r->resynced_total += len;
+		pthread_mutex_unlock(&r->lock);
+	}
+	return rc;
+}
+
+static int rx_rs_done(struct rx *x, uint32_t len)
+{
+	struct repl *r = x->r;
+	uint64_t gen[REPL_GEN_N];
+	int rc, target;
+
+	pthread_mutex_lock(&r->lock);
+	target = r->conn == VG_REPL_CONN_SYNC_TARGET;
+	pthread_mutex_unlock(&r->lock);
+	if (len != 8 * REPL_GEN_N || !target)
+		return -EPROTO;
+	rc = rx_payload(x, len);
+	if (rc == 0 && fdatasync(r->store_fd) < 0)
+		rc = -errno;
+	for (int i = 0; i < REPL_GEN_N; i++)
+		gen[i] = repl_get64(x->buf + 8 * i);
+	if (rc == 0)
+		rc = repl_resync_finish_target(r, gen);
+	if (rc == 0)
+		rc = repl_send(r, REPL_MSG_RS_DONE_ACK, 0, 0, NULL, 0);
+	return rc;
+}
+
+static void rx_state(struct repl *r, uint64_t v)
+{
+	pthread_mutex_lock(&r->lock);
+	r->peer_role = (uint32_t)(v >> 32);
+	r->peer_disk = (uint32_t)v;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int rx_one(struct rx *x, const uint8_t *hdr)
+{
+	uint16_t type = repl_get16(hdr + REPL_OFF_TYPE);
+	uint64_t seq = repl_get64(hdr + REPL_OFF_SEQ), off = repl_get64(hdr + REPL_OFF_OFF);
+	uint32_t len = repl_get32(hdr + REPL_OFF_LEN);
+
+	if (repl_get32(hdr + REPL_OFF_MAGIC) != REPL_WIRE_MAGIC || len > REPL_MAX_IO)
+		return -EPROTO;
+	switch (type) {
+	case REPL_MSG_DATA:
+	case REPL_MSG_ZERO:
+	case REPL_MSG_FLUSH:
+		return rx_write(x, type, seq, off, len);
+	case REPL_MSG_ACK:
+		rx_ack(x->r, seq);
+		return len ? -EPROTO : 0;
+	case REPL_MSG_RS_DATA:
+		return rx_rs_data(x, off, len);
+	case REPL_MSG_RS_DONE:
+		return rx_rs_done(x, len);
+	case REPL_MSG_RS_DONE_ACK:
+		pthread_mutex_lock(&x->r->lock);
+		x->r->rs_done_acked = 1;
+		pthread_cond_broadcast(&x->r->cond);
+		pthread_mutex_unlock(&x->r->lock);
+		return len ? -EPROTO : 0;
+	case REPL_MSG_PING:
+		return len ? -EPROTO : 0;
+	case REPL_MSG_STATE:
+		rx_state(x->r, off);
+		return len ? -EPROTO : 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+void *repl_recv_thread(void *arg);
+
+void *repl_recv_thread(void *arg)
+{
+	struct rx x = { .r = arg };
+	struct repl *r = x.r;
+	uint8_t hdr[REPL_HDR_LEN];
+	struct pollfd pfd = { .events = POLLIN };
+	char why[128] = "connection closed";
+	int rc;
+
+	pthread_mutex_lock(&r->lock);
+	x.fd = pfd.fd = r->peer_fd;
+	pthread_mutex_unlock(&r->lock);
+	for (;;) {
+		rc = poll(&pfd, 1, (int)r->conf.timeout_ms);
+		if (rc == 0) {
+			snprintf(why, sizeof(why), "peer silent for %u ms", r->conf.timeout_ms);
+			break;
+		}
+		if (rc < 0 && errno == EINTR)
+			continue;
+		rc = rc < 0 ? -errno : repl_full_read(x.fd, hdr, sizeof(hdr));
+		if (rc == 0)
+			rc = rx_one(&x, hdr);
+		if (rc < 0) {
+			if (rc != -EPIPE)
+				snprintf(why, sizeof(why), "receive: %s", strerror(-rc));
+			break;
+		}
+		pthread_mutex_lock(&r->lock);
+		r->last_rx_ms = repl_now_ms();
+		pthread_mutex_unlock(&r->lock);
+	}
+	repl_session_fail(r, why);
+	free(x.buf);
+	return NULL;
+}

@@ -1,0 +1,207 @@
+/*
+ * The block replication plugin, loaded from the build tree by the real core
+ * (registry, config value parser, host table, loop): two instances on one
+ * loop, each supervising its own vigil-repld on 127.0.0.1 inside a network
+ * namespace of this test (root; skipped without it).  Drives the ops as the
+ * core would: status, promote (refused, then forced), demote.
+ */
+#include "cu_main.h"
+#include "config.h"
+#include "host.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLOCK_SO TOP_BUILDDIR "/plugins/replication/block/.libs/block.so"
+#define REPLD    TOP_BUILDDIR "/plugins/replication/block/vigil-repld"
+
+struct fx {
+	struct vg_logger log;
+	struct vg_registry reg;
+	struct vg_loop *loop;
+	struct vg_host_env env;
+	const struct vg_plugin_info *info;
+	char dir[64];
+};
+
+struct node {
+	struct vg_instance_conf ic;
+	struct vg_plugin_inst *pi;
+};
+
+struct done {
+	int called, status;
+};
+
+static int fx_init(struct fx *f)
+{
+	char err[512];
+
+	memset(f, 0, sizeof(*f));
+	vg_logger_init(&f->log);
+	f->log.level = VG_LOG_NOTICE;
+	vg_registry_init(&f->reg, &f->log);
+	if (vg_registry_load_file(&f->reg, BLOCK_SO, err, sizeof(err)) < 0)
+		return -1;
+	f->info = vg_registry_find(&f->reg, "block");
+	if (!f->info || vg_loop_new(&f->log, &f->loop) < 0)
+		return -1;
+	f->env = (struct vg_host_env){ .loop = f->loop, .log = &f->log };
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-repl-block.XXXXXX");
+	return mkdtemp(f->dir) ? 0 : -1;
+}
+
+static void fx_free(struct fx *f)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (f->dir[0] && system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", f->dir);
+	if (f->loop)
+		vg_loop_free(f->loop);
+	vg_registry_free(&f->reg);
+}
+
+/* Open node `id` (1 or 2) of resource "r0": its store, ports 7101/7102. */
+static int node_open(struct fx *f, struct node *n, int id)
+{
+	const struct vg_plugin_info *info = f->info;
+	char store[128], nbd[128], listen[32], peer[32], cmd[256], err[256];
+	const char *text;
+
+	snprintf(store, sizeof(store), "%s/n%d.img", f->dir, id);
+	snprintf(nbd, sizeof(nbd), "unix:%s/n%d.nbd", f->dir, id);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", 7100 + id);
+	snprintf(peer, sizeof(peer), "127.0.0.1:%d", 7103 - id);
+	snprintf(cmd, sizeof(cmd), "truncate -s 4M %s", store);
+	if (system(cmd) != 0)
+		return -1;
+	memset(n, 0, sizeof(*n));
+	n->ic = (struct vg_instance_conf){ .name = "r0", .plugin = info->name, .info = info,
+					   .n_values = info->n_params };
+	n->ic.values = calloc(info->n_params, sizeof(*n->ic.values));
+	for (size_t i = 0; i < info->n_params; i++) {
+		const char *k = info->params[i].name;
+
+		text = !strcmp(k, "store") ? store : !strcmp(k, "nbd") ? nbd :
+		       !strcmp(k, "listen") ? listen : !strcmp(k, "peer") ? peer :
+		       !strcmp(k, "helper") ? REPLD : !strcmp(k, "timeout_ms") ? "1000" :
+		       !strcmp(k, "status_interval_ms") ? "100" : info->params[i].def;
+		if (text && vg_param_parse(&info->params[i], text, &n->ic.values[i], err,
+					   sizeof(err)) < 0)
+			return -1;
+	}
+	return vg_plugin_inst_open(&f->env, &n->ic, 0, &n->pi);
+}
+
+static void node_close(struct node *n)
+{
+	vg_plugin_inst_close(n->pi);
+	for (size_t i = 0; i < n->ic.n_values; i++)
+		free((char *)n->ic.values[i].s);
+	free(n->ic.values);
+}
+
+static struct vg_repl_status node_status(struct node *n)
+{
+	struct vg_repl_status st;
+
+	memset(&st, 0, sizeof(st));
+	n->pi->info->ops.replication.status(n->pi->state, &st);
+	return st;
+}
+
+/* Spin the loop until `pred` holds for node n (at most 10 s); 0 when it did. */
+static int wait_until(struct fx *f, struct node *n, int (*pred)(const struct vg_repl_status *))
+{
+	uint64_t start = vg_loop_update_time(f->loop);
+	struct vg_repl_status st;
+
+	while (vg_loop_now_ms(f->loop) - start < 10000) {
+		vg_loop_run_once(f->loop, 20);
+		st = node_status(n);
+		if (pred(&st))
+			return 0;
+	}
+	return -1;
+}
+
+static int connected(const struct vg_repl_status *s) { return s->conn == VG_REPL_CONN_CONNECTED; }
+static int uptodate(const struct vg_repl_status *s) { return s->disk == VG_REPL_DISK_UPTODATE; }
+
+static void done_cb(void *arg, int status, const char *detail)
+{
+	struct done *d = arg;
+
+	d->called++;
+	d->status = status;
+}
+
+static int run_done(struct fx *f, struct done *d)
+{
+	uint64_t start = vg_loop_update_time(f->loop);
+
+	while (!d->called && vg_loop_now_ms(f->loop) - start < 10000)
+		vg_loop_run_once(f->loop, 20);
+	return d->called ? d->status : -ETIMEDOUT;
+}
+
+static void test_block_promote_demote_through_the_plugin(void)
+{
+	struct fx f;
+	struct node a, b;
+	struct done d = { 0 };
+	const struct vg_replication_ops *ops;
+	struct vg_repl_status st;
+
+	if (getuid() != 0 || unshare(CLONE_NEWNET) < 0 || system("ip link set lo up") != 0) {
+		fprintf(stderr, "skipped: needs root and a network namespace\n");
+		return;
+	}
+	CU_ASSERT_FATAL(fx_init(&f) == 0);
+	ops = &f.info->ops.replication;
+	CU_ASSERT_PTR_NULL(ops->verify);
+	CU_ASSERT_FATAL(node_open(&f, &a, 1) == 0);
+	CU_ASSERT_FATAL(node_open(&f, &b, 2) == 0);
+	CU_ASSERT_EQUAL(wait_until(&f, &a, connected), 0);
+	st = node_status(&a);
+	CU_ASSERT_EQUAL(st.disk, VG_REPL_DISK_INCONSISTENT);
+	CU_ASSERT_EQUAL(st.size_bytes, 4u << 20);
+	/* Refused at once: the disk is not up-to-date. */
+	CU_ASSERT_EQUAL(ops->promote(a.pi->state, 0, done_cb, &d), -EPERM);
+	CU_ASSERT_EQUAL(ops->promote(a.pi->state, VG_REPL_PROMOTE_FORCE, done_cb, &d), 0);
+	CU_ASSERT_EQUAL(d.called, 0); /* never from inside promote() */
+	CU_ASSERT_EQUAL(run_done(&f, &d), 0);
+	CU_ASSERT_EQUAL(wait_until(&f, &b, uptodate), 0);
+	CU_ASSERT_EQUAL(wait_until(&f, &a, connected), 0);
+	st = node_status(&a);
+	CU_ASSERT_EQUAL(st.role, VG_REPL_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(st.out_of_sync_bytes, 0);
+	CU_ASSERT_NOT_EQUAL(st.gen_current, 0);
+	/* b may not become primary while a is. */
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT_EQUAL(ops->promote(b.pi->state, 0, done_cb, &d), 0);
+	CU_ASSERT_EQUAL(run_done(&f, &d), -EBUSY);
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT_EQUAL(ops->demote(a.pi->state, done_cb, &d), 0);
+	CU_ASSERT_EQUAL(run_done(&f, &d), 0);
+	node_close(&a);
+	node_close(&b);
+	fx_free(&f);
+}
+
+static CU_TestInfo tests[] = {
+	{ "block_promote_demote_through_the_plugin", test_block_promote_demote_through_the_plugin },
+	CU_TEST_INFO_NULL,
+};
+
+CU_MAIN("repl_block", tests)
