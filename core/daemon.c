@@ -157,13 +157,28 @@ static int start_ctl(struct vigild *vd)
 			    &vd->ctl);
 }
 
+static int syslog_facility(const char *name)
+{
+	static const struct { const char *name; int facility; } map[] = {
+		{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+
+	for (size_t i = 0; name && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].name, name))
+			return map[i].facility;
+	return LOG_DAEMON; /* the schema allows nothing else */
+}
+
 static void apply_logging(struct vigild *vd)
 {
 	if (vd->opts.log_level < 0)
 		vd->log.level = vd->cfg->log_level;
 	vd->log.to_stderr = vd->cfg->log_stderr;
 	if (vd->cfg->log_syslog) {
-		openlog("vigild", LOG_PID, LOG_DAEMON);
+		openlog("vigild", LOG_PID, syslog_facility(vd->cfg->log_facility));
 		vd->log.to_syslog = 1;
 	}
 }
