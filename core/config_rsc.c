@@ -53,19 +53,24 @@ static ssize_t clone_index(const struct vg_config *cfg, const char *id)
 	return -1;
 }
 
-/* Which group or clone holds resource `r`: "group \"g\"", or NULL. */
-static const char *owner_of(const struct vg_config *cfg, const char *r, size_t skip_group,
-			    size_t skip_clone, char *buf, size_t len)
+/*
+ * Which group or clone, among those before the one being checked (groups
+ * before group `upto_group`, every group and the clones before `upto_clone`
+ * for a clone), holds resource `r`: "group \"g\" (line N)", or NULL.
+ * The later one is the duplicate, and its line is the one reported.
+ */
+static const char *owner_of(const struct vg_config *cfg, const char *r, size_t upto_group,
+			    size_t upto_clone, char *buf, size_t len)
 {
-	for (size_t g = 0; g < cfg->n_groups; g++)
-		for (size_t m = 0; g != skip_group && m < cfg->groups[g].n_members; m++)
+	for (size_t g = 0; g < cfg->n_groups && g < upto_group; g++)
+		for (size_t m = 0; m < cfg->groups[g].n_members; m++)
 			if (cfg->groups[g].members[m] && !strcmp(cfg->groups[g].members[m], r)) {
 				snprintf(buf, len, "group \"%s\" (line %d)", cfg->groups[g].id,
 					 cfg->groups[g].line);
 				return buf;
 			}
-	for (size_t k = 0; k < cfg->n_clones; k++)
-		if (k != skip_clone && !strcmp(cfg->clones[k].resource, r)) {
+	for (size_t k = 0; k < cfg->n_clones && k < upto_clone; k++)
+		if (!strcmp(cfg->clones[k].resource, r)) {
 			snprintf(buf, len, "clone \"%s\" (line %d)", cfg->clones[k].id,
 				 cfg->clones[k].line);
 			return buf;
@@ -112,7 +117,7 @@ static int check_groups(struct vg_config_ctx *c, const struct vg_config *cfg)
 				if (!strcmp(gr->members[j], r))
 					return fail_at(c, gr->line, "group \"%s\" lists resource \"%s\" twice",
 						       gr->id, r);
-			if (owner_of(cfg, r, g, SIZE_MAX, other, sizeof(other)))
+			if (owner_of(cfg, r, g, 0, other, sizeof(other)))
 				return fail_at(c, gr->line, "group \"%s\": resource \"%s\" already belongs to %s",
 					       gr->id, r, other);
 		}

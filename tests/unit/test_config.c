@@ -306,6 +306,55 @@ static void test_config_syntax_error_has_line(void)
 	expect_refusal(HEAD "membership = { interval_ms = ; };\n", "%s:3: syntax error");
 }
 
+#define RSC2 "resources = ( { id = \"a\"; plugin = \"ocf\"; params = { agent = \"x:y\"; }; },\n" \
+	"  { id = \"b\"; plugin = \"ocf\"; params = { agent = \"x:y\"; }; } );\n"
+
+static void test_config_rejects_bad_resource_references(void)
+{
+	expect_refusal(HEAD RSC2 "groups = ( { id = \"g\"; resources = [ \"a\", \"c\" ]; } );\n",
+		       "%s:5: group \"g\": no resource named \"c\"");
+	expect_refusal(HEAD RSC2 "groups = ( { id = \"g\"; resources = [ \"a\" ]; },\n"
+		       "  { id = \"h\"; resources = [ \"a\" ]; } );\n",
+		       "%s:6: group \"h\": resource \"a\" already belongs to group \"g\" (line 5)");
+	expect_refusal(HEAD RSC2 "clones = ( { id = \"a\"; resource = \"b\"; } );\n",
+		       "%s:5: clone id \"a\" is already used by a resource, group or clone; expected a unique id");
+	expect_refusal(HEAD RSC2 "constraints = { location = ( { resource = \"a\"; node = \"n9\"; score = 5; } ); };\n",
+		       "%s:5: location constraint: no node named \"n9\"");
+	expect_refusal(HEAD RSC2 "constraints = { colocation = ( { resource = \"a\"; with = \"b\"; with_role = \"promoted\"; } ); };\n",
+		       "%s:5: colocation constraint: with_role = \"promoted\" needs \"b\" to be a promotable clone");
+	expect_refusal(HEAD RSC2 "constraints = { order = ( { first = \"a\"; then = \"a\"; } ); };\n",
+		       "%s:5: order constraint: \"a\" after itself");
+}
+
+static void test_config_scores_accept_infinity_words(void)
+{
+	struct fixture f;
+
+	fixture_init(&f);
+	CU_ASSERT_EQUAL_FATAL(load_text(&f, HEAD RSC2 "constraints = { location = (\n"
+				       "  { resource = \"a\"; node = \"n1\"; score = \"INFINITY\"; },\n"
+				       "  { resource = \"b\"; node = \"n2\"; score = \"-INFINITY\"; },\n"
+				       "  { resource = \"b\"; node = \"n1\"; score = -250; } ); };\n"), 0);
+	CU_ASSERT_EQUAL((int32_t)f.cfg->locations[0].score, 1000000);
+	CU_ASSERT_EQUAL((int32_t)f.cfg->locations[1].score, -1000000);
+	CU_ASSERT_EQUAL((int32_t)f.cfg->locations[2].score, -250);
+	vg_config_free(f.cfg);
+	tmpfile_remove(&f);
+	expect_refusal(HEAD RSC2 "constraints = { location = ( { resource = \"a\"; node = \"n1\"; score = \"lots\"; } ); };\n",
+		       "%s:5: constraints.location[0].score must be a score (an integer -1000000..1000000, \"INFINITY\" or \"-INFINITY\"), got \"lots\"");
+}
+
+static void test_config_rejects_fence_level_device_without_target(void)
+{
+	expect_refusal(HEAD "fence_devices = ( { name = \"f1\"; plugin = \"ipmi\"; targets = [ \"n2\" ];\n"
+		       "  params = { host = \"h\"; password = \"p\"; }; } );\n"
+		       "fencing = { levels = ( { node = \"n1\"; level = 1; devices = [ \"f1\" ]; } ); };\n",
+		       "%s:5: fencing level 1 of n1: device \"f1\" cannot fence n1 (its targets do not list it)");
+	expect_refusal(HEAD "fence_devices = ( { name = \"f1\"; plugin = \"ipmi\"; targets = [ \"n7\" ];\n"
+		       "  params = { host = \"h\"; password = \"p\"; }; } );\n",
+		       "%s:3: fence device \"f1\": target \"n7\" is not a node");
+}
+
 static void test_secret_not_echoed(void)
 {
 	expect_refusal(HEAD "fence_devices = ( { name = \"ipmi-n1\"; plugin = \"ipmi\"; targets = [ \"n1\" ];\n"
@@ -521,6 +570,10 @@ static CU_TestInfo config_tests[] = {
 	{ "test_config_rejects_attributes_without_flag", test_config_rejects_attributes_without_flag },
 	{ "test_config_syntax_error_has_line", test_config_syntax_error_has_line },
 	{ "test_secret_not_echoed", test_secret_not_echoed },
+	{ "test_config_rejects_bad_resource_references", test_config_rejects_bad_resource_references },
+	{ "test_config_scores_accept_infinity_words", test_config_scores_accept_infinity_words },
+	{ "test_config_rejects_fence_level_device_without_target",
+	  test_config_rejects_fence_level_device_without_target },
 	{ "test_config_defaults_applied", test_config_defaults_applied },
 	{ "test_config_good_file_loads", test_config_good_file_loads },
 	{ "test_config_examples_load", test_config_examples_load },
