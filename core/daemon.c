@@ -134,6 +134,7 @@ static int start_net(struct vigild *vd)
 		return rc;
 	vd->net_ready = 1;
 	vd->env.frame_received = vg_net_frame_received;
+	vd->env.link_state = vg_net_link_state;
 	vd->env.arg = &vd->net;
 	return 0;
 }

@@ -47,7 +47,10 @@ static void kick_later(struct vg_dc *dc, uint64_t ms)
 
 /* --- the engine's input ---------------------------------------------------- */
 
-/* Lost uncleanly while a member, and not fenced in that incarnation. */
+/*
+ * Lost uncleanly while a member, and not fenced in the incarnation it had
+ * as a member (a fenced node that boots again has a new one: it is clean).
+ */
 static int node_unclean(struct vg_dc *dc, size_t i)
 {
 	const struct vg_peer *p = &dc->net->peers[i];
@@ -59,7 +62,7 @@ static int node_unclean(struct vg_dc *dc, size_t i)
 	if (vg_membership_node_state(dc->m, p) != VG_NODE_STATE_LOST)
 		return 0;
 	fenced = json_string_value(json_object_get(json_object_get(dc->cs->attrs, "fenced"), p->name));
-	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)p->incarnation);
+	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)dc->m->mp[i].member_inc);
 	return !fenced || strcmp(fenced, inc) != 0;
 }
 

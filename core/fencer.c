@@ -4,6 +4,7 @@
 #include "cstate.h"
 #include "log.h"
 #include "loop.h"
+#include "membership.h"
 #include "net.h"
 #include "plugin.h"
 
@@ -100,7 +101,6 @@ static void record(struct vg_fencer *f, struct vg_fence_job *j, int ok, const ch
 {
 	json_t *doc = json_deep_copy(f->cs->attrs), *hist = json_object_get(doc, "fence_history");
 	json_t *fenced = json_object_get(doc, "fenced");
-	const struct vg_peer *p = &f->net->peers[j->node];
 	char inc[32];
 
 	if (!json_is_array(hist)) {
@@ -119,7 +119,8 @@ static void record(struct vg_fencer *f, struct vg_fence_job *j, int ok, const ch
 			fenced = json_object();
 			json_object_set_new(doc, "fenced", fenced);
 		}
-		snprintf(inc, sizeof(inc), "%" PRIu64, p->incarnation);
+		/* the incarnation it had as a member: the one that may still run things */
+		snprintf(inc, sizeof(inc), "%" PRIu64, f->cs->m->mp[j->node].member_inc);
 		json_object_set_new(fenced, node_name(f, j->node), json_string(inc));
 	}
 	vg_cstate_attrs_set(f->cs, doc);
@@ -208,6 +209,8 @@ static void dev_done(void *arg, int status, int power, const char *detail)
 		vg_logf(f->log, VG_LOG_NOTICE, "fencer", "%s %s through %s: confirmed (%s)",
 			action_name(j->action), node_name(f, j->node), d->conf->name,
 			detail && *detail ? detail : "done");
+		snprintf(j->detail, sizeof(j->detail), "%s: %s", d->conf->name,
+			 detail && *detail ? detail : "confirmed");
 	} else {
 		snprintf(j->detail, sizeof(j->detail), "%s: %s%s%s", d->conf->name, strerror(-status),
 			 detail && *detail ? ": " : "", detail ? detail : "");

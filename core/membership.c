@@ -171,8 +171,10 @@ static void install(struct vg_membership *m, const struct vg_view *v)
 	for (uint16_t i = 0; i < v->n_members; i++) {
 		struct vg_peer *p = peer_by_id(m, v->members[i]);
 
-		if (p)
+		if (p) {
 			mpeer(m, p)->ever_member = 1;
+			mpeer(m, p)->member_inc = p->incarnation;
+		}
 	}
 	log_view(m, &old);
 	update_quorum(m);
@@ -222,7 +224,7 @@ static void maybe_adopt(struct vg_membership *m)
 static void link_check(struct vg_membership *m, struct vg_peer *p, size_t l, uint64_t now)
 {
 	struct vg_link_peer *lp = &p->link[l];
-	int up = lp->last_heard_ms && now - lp->last_heard_ms <= m->deadtime_ms;
+	int up = !lp->reported_down && lp->last_heard_ms && now - lp->last_heard_ms <= m->deadtime_ms;
 
 	if (up == lp->up)
 		return;
@@ -232,8 +234,9 @@ static void link_check(struct vg_membership *m, struct vg_peer *p, size_t l, uin
 			m->net->link_names[l], p->id, p->name);
 	else
 		vg_logf(m->log, VG_LOG_WARNING, "membership",
-			"link %zu (%s) to node %u (%s) down, last heard %llu ms ago", l,
+			"link %zu (%s) to node %u (%s) down%s, last heard %llu ms ago", l,
 			m->net->link_names[l], p->id, p->name,
+			lp->reported_down ? " (the transport lost its connection)" : "",
 			(unsigned long long)(now - lp->last_heard_ms));
 }
 
@@ -464,6 +467,11 @@ static void on_frame(void *arg, struct vg_peer *p, uint32_t link, const struct v
 	}
 }
 
+static void on_link_down(void *arg)
+{
+	evaluate(arg);
+}
+
 int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, struct vg_net *net,
 			struct vg_loop *loop, const struct vg_logger *log)
 {
@@ -488,6 +496,7 @@ int vg_membership_start(struct vg_membership *m, const struct vg_config *cfg, st
 	m->start_ms = vg_loop_now_ms(loop);
 	m->q = vg_quorum_compute(&m->qc, 0, 0);
 	net->on_frame = on_frame;
+	net->on_link_down = on_link_down;
 	net->arg = m;
 	vg_logf(log, VG_LOG_NOTICE, "membership",
 		"joining: heartbeat every %u ms, dead time %u ms, incarnation %llu", m->interval_ms,

@@ -50,6 +50,7 @@ struct vg_mpeer {
 	uint64_t attrs_version;      /* of its cluster attributes, as announced */
 	uint32_t attrs_origin;
 	int shutting_down;           /* announced: its resources should move away */
+	uint64_t member_inc;         /* its incarnation when it was last a member */
 };
 
 struct vg_membership {

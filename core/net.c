@@ -147,6 +147,7 @@ void vg_net_frame_received(void *arg, uint32_t link, const void *frame, size_t l
 	if (hdr.incarnation > p->incarnation)
 		peer_restarted(net, p, hdr.incarnation, hdr.seq);
 	p->link[link].last_heard_ms = vg_loop_now_ms(net->loop);
+	p->link[link].reported_down = 0;
 	p->link[link].frames++;
 	p->last_heard_ms = p->link[link].last_heard_ms;
 	/* The same frame came first on another link: counted, not acted on twice. */
@@ -159,6 +160,19 @@ void vg_net_frame_received(void *arg, uint32_t link, const void *frame, size_t l
 	return;
 drop:
 	vg_wire_stats_count(&net->stats, rc);
+}
+
+void vg_net_link_state(void *arg, uint32_t link, uint32_t node_id, int up)
+{
+	struct vg_net *net = arg;
+	struct vg_peer *p = vg_net_peer(net, node_id);
+
+	/* Up needs no news: the next frame brings the link up. */
+	if (!p || up || link >= VG_MAX_LINKS || p->link[link].reported_down)
+		return;
+	p->link[link].reported_down = 1;
+	if (net->on_link_down)
+		net->on_link_down(net->arg);
 }
 
 unsigned vg_net_link_loss_pct(const struct vg_peer *p, uint32_t link)

@@ -26,6 +26,7 @@ struct vg_link_peer {
 	uint64_t frames;           /* authenticated frames received on this link */
 	struct vg_replay replay;   /* per link: a copy is fresh on this link once */
 	int up;                    /* heard within the dead time */
+	int reported_down;         /* the transport said the path is gone (until a frame comes) */
 };
 
 struct vg_peer {
@@ -67,6 +68,7 @@ struct vg_net {
 	struct vg_wire_stats stats;
 	struct vg_net_drops drops;
 	vg_net_frame_cb on_frame;       /* accepted, fresh frames */
+	void (*on_link_down)(void *arg); /* a transport reported a path gone */
 	void *arg;
 };
 
@@ -83,6 +85,12 @@ int vg_net_broadcast(struct vg_net *net, uint8_t type, const void *payload, size
 /* The host's frame_received callback (struct vg_host_env.frame_received). */
 void vg_net_frame_received(void *arg, uint32_t link, const void *frame, size_t len,
 			   uint32_t from_node);
+
+/*
+ * The host's link_state callback: a connection-oriented transport (tls,
+ * serial) says its path to a node went down, sooner than heartbeats could.
+ */
+void vg_net_link_state(void *arg, uint32_t link, uint32_t node_id, int up);
 
 struct vg_peer *vg_net_peer(struct vg_net *net, uint32_t id);
 

@@ -141,6 +141,13 @@ static void read_nodes(struct pe_ctx *c, uint8_t *bad)
 	for (n = 0; n < c->n_nodes; n++) {
 		c->node_up[n] = in->nodes[n].online && !bad[n];
 		c->node_ok[n] = c->node_up[n] && !in->nodes[n].standby;
+		/*
+		 * An unclean node is fenced whether or not it ran anything, as
+		 * Pacemaker does: in a two-node split both sides race to fence,
+		 * and the fencing delays decide the winner.
+		 */
+		if (in->nodes[n].unclean && in->fencing_enabled)
+			c->node_fence[n] = 1;
 	}
 }
 

@@ -128,7 +128,8 @@ struct vg_pe_node {
 	uint32_t id;               /* node id (ties are broken by the lowest id) */
 	int online;                /* member of this (quorate) view */
 	int standby;               /* may run nothing */
-	int unclean;               /* lost and not yet fenced: its resources may still run */
+	int unclean;               /* lost and not yet fenced: fenced (with fencing on), and what
+	                              it ran may still run there until then */
 };
 
 /* What is known of one primitive on one node. */

@@ -196,6 +196,8 @@ vg_cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	# the simulated BMCs (vg_bmc_start), by pid
+	vg_bmc_cleanup
 	# what the nodes ran (resources, test clients) lives in their namespaces
 	for n in $(seq 1 $((VG_NODES + 4))); do
 		for pid in $(ip netns pids "$(vg_ns "$n")" 2>/dev/null); do
@@ -462,4 +464,176 @@ vg_reboot() {
 		ip -n "$ns" addr add "198.18.$l.$n/24" dev "eth$l"
 	done
 	vg_poweron "$n"
+}
+
+# ---- BMCs: one OpenIPMI ipmi_sim per node, for the fencing tests ----
+# vg_bmc_start N runs a simulated BMC for node N in the switch namespace,
+# on 198.18.0.(200+N) port 623 (that address is added to br0).  Its
+# chassis_control script (vg_bmc_dir N/chassis.sh, given the namespace, the
+# number of links and VG_TMP as arguments) really powers the node:
+#   set power 0: SIGKILL to every process of node N's namespace (its vigild
+#                too), its links down (what vg_poweroff does), power file 0;
+#   set power 1: its links up with only their own address, its /run emptied
+#                (what vg_poweron does; vigild is not started: vg_start),
+#                power file 1;
+#   get power:   the power file.
+# Every call is appended to vg_bmc_dir N/power.log with a timestamp.  The
+# power file survives vg_bmc_stop / vg_bmc_start (the node stays as it was).
+# One user, $VG_BMC_USER with the password in $VG_BMC_PWFILE (mode 0600).
+# Needs ipmi_sim (OpenIPMI); ipmitool for vg_bmc_power.
+VG_BMC_USER=fence
+VG_BMC_PASS=vg-bmc-pw7
+VG_BMC_PWFILE="$VG_TMP/bmc.pw"
+VG_BMC_PIDS=""
+
+vg_bmc_dir() { echo "$VG_TMP/bmc$1"; }
+vg_bmc_addr() { echo "198.18.0.$((200 + $1))"; }
+vg_bmc_pid() { eval "echo \${VG_BMC_PID_$1:-}"; }
+vg_bmc_power_file() { echo "$VG_TMP/bmc$1/power"; }
+
+vg_bmc_pwfile() {
+	[ -f "$VG_BMC_PWFILE" ] && return 0
+	(umask 077; printf '%s\n' "$VG_BMC_PASS" > "$VG_BMC_PWFILE")
+}
+
+vg_bmc_files() {
+	local n=$1 d
+	d=$(vg_bmc_dir "$n")
+	mkdir -p "$d/state"
+	[ -f "$d/power" ] || echo 1 > "$d/power"
+	vg_bmc_pwfile
+	cat > "$d/chassis.sh" <<-'EOS'
+	#!/bin/bash
+	# ipmi_sim chassis_control: DIR NS LINKS VG_TMP NODE then "get power" or "set power V"
+	d=$1 ns=$2 links=$3 tmp=$4 n=$5
+	shift 5
+	echo "$(date +%H:%M:%S.%3N) $*" >> "$d/power.log"
+	case "$1" in
+	get) echo "power:$(cat "$d/power")" ;;
+	set)
+		shift
+		while [ $# -ge 2 ]; do
+			if [ "$1" = power ]; then
+				v=$(echo "$2" | tr -d '"')
+				if [ "$v" = 0 ]; then
+					for pid in $(ip netns pids "$ns" 2>/dev/null); do
+						kill -KILL "$pid" 2>/dev/null
+					done
+					for l in $(seq 0 $((links - 1))); do
+						ip -n "$ns" link set "eth$l" down 2>/dev/null
+					done
+					echo 0 > "$d/power"
+					echo "$(date +%H:%M:%S.%3N) powered off $ns" >> "$d/power.log"
+				else
+					for l in $(seq 0 $((links - 1))); do
+						ip -n "$ns" addr flush dev "eth$l" 2>/dev/null
+						ip -n "$ns" addr add "198.18.$l.$n/24" dev "eth$l" 2>/dev/null
+						ip -n "$ns" link set "eth$l" up 2>/dev/null
+					done
+					ip -n "$ns" route add 224.0.0.0/4 dev "eth$((links > 1 ? 1 : 0))" 2>/dev/null
+					rm -rf "${tmp:?}/run$n"
+					echo 1 > "$d/power"
+					echo "$(date +%H:%M:%S.%3N) powered on $ns" >> "$d/power.log"
+				fi
+			fi
+			shift 2
+		done ;;
+	esac
+	exit 0
+	EOS
+	chmod 755 "$d/chassis.sh"
+	cat > "$d/lan.conf" <<-EOF2
+	name "vgbmc$n"
+	set_working_mc 0x20
+	  startlan 1
+	    addr $(vg_bmc_addr "$n") 623
+	    priv_limit admin
+	    allowed_auths_callback none md2 md5 straight
+	    allowed_auths_user none md2 md5 straight
+	    allowed_auths_operator none md2 md5 straight
+	    allowed_auths_admin none md2 md5 straight
+	    guid a123456789abcdefa123456789abcd$(printf '%02x' "$n")
+	  endlan
+	  chassis_control "$d/chassis.sh $d $(vg_ns "$n") $VG_LINKS $VG_TMP $n"
+	  user 2 true "$VG_BMC_USER" "$VG_BMC_PASS" admin 10 none md2 md5 straight
+	EOF2
+	cat > "$d/sim.emu" <<-EOF2
+	mc_setbmc 0x20
+	mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02
+	mc_enable 0x20
+	EOF2
+}
+
+# vg_bmc_listening N: node N's BMC has its UDP socket.
+vg_bmc_listening() {
+	ip netns exec "$(vg_sw)" ss -Hlun "sport = :623" 2>/dev/null | grep -qF "$(vg_bmc_addr "$1"):623"
+}
+
+# vg_bmc_start N: start (or restart) node N's BMC; returns 1 if it does not listen within 5 s.
+vg_bmc_start() {
+	local n=$1 d pid
+	d=$(vg_bmc_dir "$n")
+	vg_bmc_files "$n"
+	ip -n "$(vg_sw)" addr show dev br0 | grep -qF " $(vg_bmc_addr "$n")/24 " ||
+		ip -n "$(vg_sw)" addr add "$(vg_bmc_addr "$n")/24" dev br0
+	ip netns exec "$(vg_sw)" ipmi_sim -c "$d/lan.conf" -f "$d/sim.emu" -s "$d/state" -n \
+		>> "$d/sim.log" 2>&1 </dev/null &
+	pid=$!
+	eval "VG_BMC_PID_$n=$pid"
+	VG_BMC_PIDS="$VG_BMC_PIDS $pid"
+	vg_wait 5 "BMC of n$n listening on $(vg_bmc_addr "$n"):623" vg_bmc_listening "$n" && return 0
+	cat "$d/sim.log"
+	return 1
+}
+
+# vg_bmc_stop N: node N's BMC stops answering (its address stays: ICMP port unreachable).
+vg_bmc_stop() {
+	local pid
+	pid=$(vg_bmc_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	eval "VG_BMC_PID_$1="
+}
+
+# vg_bmc_power N [CLIENT_NODE] [on|off|cycle|status]: ipmitool against node N's
+# BMC, run in node CLIENT_NODE's namespace (default: the switch); prints its answer.
+vg_bmc_power() {
+	local n=$1 from=${2:-} ns
+	ns=$(vg_sw)
+	[ -n "$from" ] && ns=$(vg_ns "$from")
+	ip netns exec "$ns" timeout 20 ipmitool -I lanplus -C 3 -H "$(vg_bmc_addr "$n")" \
+		-U "$VG_BMC_USER" -f "$VG_BMC_PWFILE" chassis power "${3:-status}" 2>&1
+}
+
+# vg_bmc_fence_conf N[:DELAY_MS]...: the fence_devices entries (no
+# "fence_devices = (" around them), one ipmi device "ipmi-nN" per node,
+# targets [ "nN" ], with delay_ms DELAY_MS when given.
+vg_bmc_fence_conf() {
+	local a n delay sep=""
+	vg_bmc_pwfile
+	for a in "$@"; do
+		n=${a%%:*}
+		delay=0
+		[ "$a" != "$n" ] && delay=${a#*:}
+		printf '%s  { name = "ipmi-n%s"; plugin = "ipmi"; targets = [ "n%s" ]; delay_ms = %s;\n' \
+			"$sep" "$n" "$n" "$delay"
+		printf '    params = { address = "%s"; port = 623; user = "%s"; password_file = "%s";\n' \
+			"$(vg_bmc_addr "$n")" "$VG_BMC_USER" "$VG_BMC_PWFILE"
+		printf '               privilege = "operator"; cipher_suite = 3; timeout_ms = %s;\n' \
+			"${VG_BMC_TIMEOUT_MS:-10000}"
+		printf '               retries = %s; power_wait_ms = 100; target = "n%s"; }; }\n' \
+			"${VG_BMC_RETRIES:-2}" "$n"
+		sep=","
+	done
+}
+
+# vg_bmc_cleanup: every BMC started (by pid); called by vg_cleanup.
+vg_bmc_cleanup() {
+	local pid
+	for pid in $VG_BMC_PIDS; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	VG_BMC_PIDS=""
 }
