@@ -49,6 +49,11 @@ VG_INTERVAL=50 VG_DEADTIME=300
 NODES="1 2 3 4 5"
 vg_net 5 2
 for n in $NODES; do vg_bmc_start "$n" || vg_fail "BMC of n$n did not start"; done
+# the alert program: one line per fencing event, from its environment
+printf '%s\n' '#!/bin/sh' \
+	"echo \"VIGIL_FENCE_TARGET=\$VIGIL_FENCE_TARGET VIGIL_FENCE_RESULT=\$VIGIL_FENCE_RESULT VIGIL_FENCE_DEVICE=\$VIGIL_FENCE_DEVICE VIGIL_FENCE_ACTION=\$VIGIL_FENCE_ACTION VIGIL_NODE=\$VIGIL_NODE\" >> \"$VG_TMP/alerts.log\"" \
+	> "$VG_TMP/alert.sh"
+chmod 755 "$VG_TMP/alert.sh"
 vg_write_config "$VG_TMP/cluster.conf" "
 fence_devices = (
 $(vg_bmc_fence_conf $NODES),
@@ -58,6 +63,7 @@ $(vg_bmc_fence_conf $NODES),
                    password = \"not-the-password\"; lanplus = 1; cipher = 3; }; }
 );
 fencing = { enabled = true; action = \"off\"; timeout_ms = 15000;
+  alert = \"$VG_TMP/alert.sh\";
   levels = ( { node = \"n5\"; level = 1; devices = [ \"agent-bad-n5\" ]; },
              { node = \"n5\"; level = 2; devices = [ \"ipmi-n5\" ]; } ); };
 resources = (
@@ -106,6 +112,11 @@ dur=$(last_field "$dc" n1 duration_ms)
 vg_log "fence history of n1: by $(last_field "$dc" n1 by), duration ${dur} ms, detail: $(last_field "$dc" n1 detail)"
 case $dur in ''|*[!0-9]*) fail "duration_ms of n1's fencing: expected a number, saw '$dur'" ;; esac
 vg_check "who asked for n1's fencing" dc "$(last_field "$dc" n1 by)"
+# the alert program ran with the event in its environment
+vg_wait 5 "the alert for n1's fencing" grep -q "VIGIL_FENCE_TARGET=n1 VIGIL_FENCE_RESULT=ok" "$VG_TMP/alerts.log" ||
+	fail "alert: expected a line 'VIGIL_FENCE_TARGET=n1 VIGIL_FENCE_RESULT=ok' in alerts.log, saw: $(cat "$VG_TMP/alerts.log" 2>/dev/null)"
+vg_check "alert's device and action for n1" "VIGIL_FENCE_DEVICE=ipmi-n1 VIGIL_FENCE_ACTION=off" \
+	"$(grep "VIGIL_FENCE_TARGET=n1 " "$VG_TMP/alerts.log" | head -1 | grep -o 'VIGIL_FENCE_DEVICE=[^ ]* VIGIL_FENCE_ACTION=[^ ]*')"
 c=$(line_of "$dc" "fencer: off n1 through ipmi-n1: confirmed")
 st=$(line_of "$dc" "dc: transition [0-9]+: start d on n2 started")
 [ -n "$c" ] && [ -n "$st" ] || fail "DC n$dc's log: expected 'fencer: off n1 through ipmi-n1: confirmed' and 'start d on n2 started', saw lines '$c' and '$st'"
