@@ -1,0 +1,158 @@
+/* repl plugin: per-node values (%n, addresses), the helper's command line, validation. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repl.h"
+
+/* Copy `tmpl` with each "%n" replaced by `node`.  -ENAMETOOLONG when it does not fit. */
+static int repl_expand(const char *tmpl, const char *node, char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (const char *p = tmpl; *p; p++) {
+		const char *add = p;
+		size_t n = 1;
+
+		if (p[0] == '%' && p[1] == 'n') {
+			add = node;
+			n = strlen(node);
+			p++;
+		}
+		if (used + n >= len)
+			return -ENAMETOOLONG;
+		memcpy(out + used, add, n);
+		used += n;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+/* "n1=A:P n2=B:P" (spaces or commas): this node's entry to listen, the other to peer. */
+static int repl_pick_addresses(struct repl *r, const char *list)
+{
+	char buf[512], *save = NULL, *tok;
+	int mine = 0, other = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		if (!strcmp(tok, r->node)) {
+			snprintf(r->listen, sizeof(r->listen), "%.127s", eq + 1);
+			mine++;
+		} else {
+			snprintf(r->peer, sizeof(r->peer), "%.127s", eq + 1);
+			other++;
+		}
+	}
+	if (mine == 0 && other >= 1) {
+		r->listen[0] = r->peer[0] = '\0'; /* not one of the pair: start is refused */
+		return 0;
+	}
+	return mine == 1 && other == 1 ? 0 : -EINVAL;
+}
+
+/* The directory part of `path` up to its first "%n" must be an existing directory. */
+static int repl_check_dir(const char *what, const char *path, char *errbuf, size_t errlen)
+{
+	char dir[4096];
+	char *cut, *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	cut = strstr(dir, "%n");
+	if (cut)
+		*cut = '\0';
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), "/");
+	if (strstr(dir, "%n") || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	snprintf(errbuf, errlen, "the directory of %s %s must exist", what, path);
+	return -ENOENT;
+}
+
+int repl_check(const struct vg_value *v, char *errbuf, size_t errlen)
+{
+	int rc;
+
+	if (access(v[P_HELPER].s, X_OK) < 0) {
+		snprintf(errbuf, errlen, "helper %s is not an executable program", v[P_HELPER].s);
+		return -ENOENT;
+	}
+	if (!v[P_ADDRESSES].is_set && (!v[P_LISTEN].is_set || !v[P_PEER].is_set)) {
+		snprintf(errbuf, errlen, "set addresses, or both listen and peer");
+		return -EINVAL;
+	}
+	if (strncmp(v[P_NBD].s, "unix:", 5) && !strchr(v[P_NBD].s, ':')) {
+		snprintf(errbuf, errlen, "nbd must be unix:PATH or ADDR:PORT, got \"%s\"", v[P_NBD].s);
+		return -EINVAL;
+	}
+	rc = repl_check_dir("store", v[P_STORE].s, errbuf, errlen);
+	if (rc == 0)
+		rc = repl_check_dir("pidfile", v[P_PIDFILE].s, errbuf, errlen);
+	return rc;
+}
+
+/* Per-node values (%n, addresses) and the helper's command line. */
+int repl_configure(struct repl *r, const struct vg_value *v)
+{
+	char ctl[4200]; /* store (< 4096) + ".ctl" */
+	size_t n = 0;
+	int rc = 0;
+
+	rc |= repl_expand(v[P_STORE].s, r->node, r->store, sizeof(r->store));
+	rc |= repl_expand(v[P_PIDFILE].s, r->node, r->pidfile, sizeof(r->pidfile));
+	rc |= repl_expand(v[P_NBD].s, r->node, r->nbd, sizeof(r->nbd));
+	if (v[P_LOG].is_set)
+		rc |= repl_expand(v[P_LOG].s, r->node, r->log, sizeof(r->log));
+	if (v[P_CONTROL].is_set)
+		rc |= repl_expand(v[P_CONTROL].s, r->node, ctl, sizeof(ctl));
+	else
+		snprintf(ctl, sizeof(ctl), "%s.ctl", r->store);
+	if (rc || strlen(ctl) >= sizeof(r->ctl)) {
+		vg_err(r->host, "repl: %s: a path is too long (control socket: at most %zu bytes)",
+		       r->name, sizeof(r->ctl) - 1);
+		return -ENAMETOOLONG;
+	}
+	snprintf(r->ctl, sizeof(r->ctl), "%s", ctl);
+	if (v[P_ADDRESSES].is_set && repl_pick_addresses(r, v[P_ADDRESSES].s) < 0) {
+		vg_err(r->host, "repl: %s: addresses \"%s\" must name %s and one peer as NODE=ADDR:PORT",
+		       r->name, v[P_ADDRESSES].s, r->node);
+		return -EINVAL;
+	}
+	if (v[P_LISTEN].is_set)
+		snprintf(r->listen, sizeof(r->listen), "%s", v[P_LISTEN].s);
+	if (v[P_PEER].is_set)
+		snprintf(r->peer, sizeof(r->peer), "%s", v[P_PEER].s);
+	if (!r->listen[0] || !r->peer[0])
+		vg_info(r->host, "repl: %s: %s is not in addresses: it cannot run here", r->name,
+			r->node);
+	snprintf(r->timeout, sizeof(r->timeout), "%lld", (long long)v[P_TIMEOUT_MS].i);
+	/* vigild ignores SIGPIPE, and ignored signals survive exec: undo that. */
+	r->argv[n++] = "env";
+	r->argv[n++] = "--default-signal";
+	r->argv[n++] = (char *)v[P_HELPER].s;
+	r->argv[n++] = "--store";      r->argv[n++] = r->store;
+	r->argv[n++] = "--name";       r->argv[n++] = (char *)r->name;
+	r->argv[n++] = "--listen";     r->argv[n++] = r->listen;
+	r->argv[n++] = "--peer";       r->argv[n++] = r->peer;
+	r->argv[n++] = "--nbd";        r->argv[n++] = r->nbd;
+	r->argv[n++] = "--ctl";        r->argv[n++] = r->ctl;
+	r->argv[n++] = "--protocol";   r->argv[n++] = (char *)v[P_PROTOCOL].s;
+	r->argv[n++] = "--timeout-ms"; r->argv[n++] = r->timeout;
+	if (r->log[0]) {
+		r->argv[n++] = "--log";
+		r->argv[n++] = r->log;
+	}
+	r->argv[n] = NULL;
+	return 0;
+}
