@@ -17,9 +17,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture: they may not.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-apt-get update -qq
+apt-get -o DPkg::Lock::Timeout=300 update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $TEST $PEERS >/dev/null
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq $BUILD $TEST $PEERS >/dev/null
 # corosync and keepalived come with services enabled: vigil's tests start
 # their own instances in namespaces, never the system ones.
 for svc in corosync keepalived; do
