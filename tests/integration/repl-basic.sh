@@ -4,8 +4,11 @@
 # driven through their control sockets and written through NBD by qemu-io
 # and nbdcopy.  Proves: initial full sync; protocol C (both copies equal as
 # soon as the client has its acks); after a disconnect (peer SIGSTOPped)
-# only the dirty regions are resynchronised; a split brain is detected and
-# neither copy is touched; bad NBD requests leave the store unchanged.
+# only the dirty regions are resynchronised; online verify finds nothing on
+# an untouched pair and exactly the region corrupted behind the secondary's
+# back; a split brain is detected and neither copy is touched, then resolved
+# by --after-split-brain discard-younger-primary after a restart of both;
+# bad NBD requests leave the store unchanged.
 # Root, ip, qemu-io and nbdcopy needed (SKIP otherwise); bounded to 120 s.
 set -u
 TOP_BUILDDIR=${TOP_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -47,11 +50,11 @@ WATCHDOG=$!
 ip netns add "$NS" || skip "cannot create a network namespace"
 ip -n "$NS" link set lo up
 
-# start NODE LISTEN_PORT PEER_PORT
+# start NODE LISTEN_PORT PEER_PORT [OPTION...]
 start() {
 	ip netns exec "$NS" "$REPLD" --store "$T/$1.img" --name r0 --protocol C \
 		--listen "127.0.0.1:$2" --peer "127.0.0.1:$3" --nbd "unix:$T/$1.nbd" \
-		--ctl "$T/$1.ctl" --timeout-ms 1000 --log "$T/$1.log" &
+		--ctl "$T/$1.ctl" --timeout-ms 1000 --log "$T/$1.log" "${@:4}" &
 	PIDS="$PIDS $!"
 	eval "PID_$1=$!"
 }
@@ -135,6 +138,31 @@ moved=$(( $(field b resynced) - before ))
 cmp "$T/a.img" "$T/b.img" || fail "stores differ after the resync"
 log "  resync moved $moved bytes of a $SIZE-byte store; stores equal"
 
+log "online verify: an untouched pair, then one region corrupted on the secondary"
+# run_verify NODE: start a verify on NODE and wait for its end (15 s)
+run_verify() {
+	local r
+	r=$(ctl "$1" verify)
+	case "$r" in "ok verify_id="*) ;; *) fail "verify refused: $r" ;; esac
+	wait_field "$1" verify_id "${r#ok verify_id=}"
+	wait_field "$1" verify done 15
+}
+run_verify a
+[ "$(field a verify_regions):$(field a verify_diff)" = "0:0" ] ||
+	fail "verify of equal copies: $(ctl a status)"
+[ "$(field a verify_done)" = "$SIZE" ] || fail "verify compared $(field a verify_done) bytes"
+BAD=$((37 * REGION))
+dd if="$T/b.img" of="$T/region" bs=$REGION skip=37 count=1 status=none
+head -c 100 /dev/urandom | dd of="$T/b.img" bs=1 seek=$((BAD + 4000)) conv=notrunc status=none
+run_verify a
+[ "$(field a verify_regions):$(field a verify_diff):$(field a verify_offsets)" = "1:$REGION:$BAD" ] ||
+	fail "verify after corrupting the region at $BAD: $(ctl a status)"
+grep -q "region at offset $BAD .*DIFFERS" "$T/a.log" || fail "differing region not logged"
+dd if="$T/region" of="$T/b.img" bs=$REGION seek=37 conv=notrunc status=none
+run_verify a
+[ "$(field a verify_regions)" = 0 ] || fail "verify after repairing by hand: $(ctl a status)"
+log "  equal pair: 0 regions differ; corrupted region at $BAD: exactly it reported"
+
 log "split brain: both promoted while apart, both written, reconnected"
 ctl a disconnect >/dev/null
 ctl b disconnect >/dev/null
@@ -152,6 +180,21 @@ sleep 1.5
 sha256sum --quiet -c "$T/sums" || fail "a store changed after the split brain"
 grep -q "split brain" "$T/a.log" || fail "split brain not logged"
 log "  detected on both, both standalone, neither store modified"
+
+log "split-brain recovery: restarted with discard-younger-primary, b (promoted last) is discarded"
+[ "$(ctl b demote)" = ok ] || fail "demote b"
+kill "$PID_a" "$PID_b"
+wait "$PID_a" "$PID_b" 2>/dev/null
+start a 7001 7002 --after-split-brain discard-younger-primary
+start b 7002 7001 --after-split-brain discard-younger-primary
+wait_field b disk uptodate 15
+wait_field b conn connected
+wait_field b split_brain 0
+cmp "$T/a.img" "$T/b.img" || fail "stores differ after the split-brain recovery"
+grep -q "DISCARDING THE LOCAL NODE's CHANGES: 65536 bytes" "$T/b.log" || fail "b: the discard not logged"
+grep -q "DISCARDING THE PEER's CHANGES" "$T/a.log" || fail "a: the discard not logged"
+[ "$(ctl a promote)" = ok ] || fail "promote a after the recovery"
+log "  b's 64 KiB discarded, resync of the union; stores equal"
 
 log "bad NBD requests: error replies or closed connections, store unchanged"
 sha256sum "$T/a.img" > "$T/sum-a"

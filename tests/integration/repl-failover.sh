@@ -6,9 +6,10 @@
 # 4 KiB records with FUA through NBD to the VIP and logs every acknowledged
 # one.  The primary's node loses power mid-stream; the other is promoted,
 # the VIP moves, the writer reconnects and goes on.  The dead node comes
-# back with a new, empty disk (a crashed primary's old disk would be a split
-# brain: see docs/plugins/repl.md) and resyncs; then the next cycle cuts
-# the new primary.  At the end every acknowledged record is read back
+# back with its disk as the crash left it: a crashed primary whose peer was
+# promoted after it discards its in-flight writes and resyncs as target
+# (docs/plugins/repl.md), no split brain; then the next cycle cuts the new
+# primary.  At the end every acknowledged record is read back
 # through the VIP: none may be lost.
 [ "$(id -u)" = 0 ] || { echo "SKIP: not root"; exit 77; }
 ip netns list >/dev/null 2>&1 || { echo "SKIP: no ip netns"; exit 77; }
@@ -104,13 +105,15 @@ while [ "$cycles" -lt "$CYCLES_MAX" ] && [ $(($(date +%s) - start_s)) -lt "$BUDG
 	gap=$(($(vg_now_ms) - t0))
 	gaps="$gaps $gap"
 	vg_log "cycle $((cycles + 1)): n$q promoted, VIP moved, writes resumed ${gap} ms after the cut"
-	# n$p boots with a new, empty disk and resyncs from n$q
+	# n$p boots with its disk as the crash left it and resyncs from n$q
+	discards=$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log" 2>/dev/null)
 	vg_poweron "$p"
-	new_store "$p"
 	vg_start "$p"
 	t1=$(vg_now_ms)
 	vg_wait 30 "cycle $((cycles + 1)): n$p back and in sync" synced "$q" ||
-		vg_fail "n$p did not resync: $(ctl "$q" status)"
+		vg_fail "n$p did not resync: $(ctl "$q" status); $(tail -n 5 "$VG_TMP/n$p.repld.log")"
+	[ "$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log")" -gt "${discards:-0}" ] ||
+		vg_fail "n$p resynced without discarding its in-flight writes: $(tail -n 5 "$VG_TMP/n$p.repld.log")"
 	want="n$p:started n$q:promoted"
 	[ "$q" -lt "$p" ] && want="n$q:promoted n$p:started"
 	vg_wait_eq 10 "cycle $((cycles + 1)): roles" "$want" roles "$q"

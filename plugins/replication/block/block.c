@@ -30,10 +30,12 @@
 
 enum {
 	P_STORE, P_LISTEN, P_PEER, P_NBD, P_CTL, P_PROTOCOL, P_TIMEOUT_MS, P_HELPER, P_LOG,
-	P_STATUS_INTERVAL_MS,
+	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN,
 };
 
 static const char *const protocols[] = { "C", "A", NULL };
+static const char *const sb_policies[] = { "none", "discard-zero-changes",
+					   "discard-younger-primary", "discard-secondary", NULL };
 
 static const struct vg_param_decl blk_params[] = {
 	[P_STORE] = { .name = "store", .type = VG_PARAM_PATH, .flags = VG_PARAM_REQUIRED,
@@ -57,6 +59,10 @@ static const struct vg_param_decl blk_params[] = {
 	[P_STATUS_INTERVAL_MS] = { .name = "status_interval_ms", .type = VG_PARAM_DURATION_MS,
 				   .def = "1000", .min = 50, .max = 60000,
 				   .help = "how often the helper's state is read" },
+	[P_AFTER_SPLIT_BRAIN] = { .name = "after_split_brain", .type = VG_PARAM_ENUM, .def = "none",
+				  .choices = sb_policies,
+				  .help = "split-brain recovery: none (standalone, report), "
+					  "discard-zero-changes, discard-younger-primary, discard-secondary" },
 	{ .name = NULL },
 };
 
@@ -84,6 +90,10 @@ struct blk {
 	struct vg_repl_status st;  /* last known */
 	int have_status;
 	int closing;
+	/* the verify in progress: its completion, and its id once the helper took it */
+	vg_repl_done_cb verify_cb;
+	void *verify_arg;
+	unsigned long long verify_id;
 };
 
 static void blk_spawn(struct blk *b);
@@ -136,6 +146,33 @@ static void parse_status(struct blk *b, const char *line, struct vg_repl_status 
 			  (unsigned long long)s->out_of_sync_bytes);
 }
 
+/* A status line: complete the verify in progress when the helper says it ended. */
+static void blk_verify_check(struct blk *b, const char *line)
+{
+	unsigned long long id = 0, diff = 0, regions = 0;
+	char state[16] = "", offs[128] = "-", detail[256];
+	const char *p;
+	vg_repl_done_cb cb = b->verify_cb;
+
+	if (!cb || !b->verify_id || !(p = strstr(line, " verify=")) ||
+	    sscanf(p, " verify=%15s verify_id=%llu", state, &id) != 2 || id != b->verify_id)
+		return;
+	if (strcmp(state, "done") && strcmp(state, "failed"))
+		return;
+	if ((p = strstr(line, " verify_diff=")))
+		sscanf(p, " verify_diff=%llu verify_regions=%llu verify_offsets=%127s", &diff, &regions,
+		       offs);
+	snprintf(detail, sizeof(detail), "%s: %llu bytes differ in %llu regions (offsets %s)",
+		 state, diff, regions, offs);
+	b->verify_cb = NULL;
+	b->verify_id = 0;
+	if (diff)
+		vg_warn(b->host, "replication %s: verify: %s", b->name, detail);
+	else
+		vg_notice(b->host, "replication %s: verify: %s", b->name, detail);
+	cb(b->verify_arg, strcmp(state, "done") ? -ECONNRESET : 0, detail);
+}
+
 /* The reply to the head request arrived. */
 static void blk_reply(struct blk *b, const char *line)
 {
@@ -155,6 +192,7 @@ static void blk_reply(struct blk *b, const char *line)
 		parse_status(b, line, &st);
 		b->st = st;
 		b->have_status = 1;
+		blk_verify_check(b, line);
 	} else if (strncmp(line, "err ", 4) == 0) {
 		rc = (int)strtol(line + 4, (char **)&detail, 10);
 		rc = rc < 0 ? rc : -EIO;
@@ -307,6 +345,13 @@ static void blk_disconnect(struct blk *b, const char *why)
 	}
 	b->tail = NULL;
 	b->have_status = 0;
+	if (b->verify_cb && !b->closing) {
+		vg_repl_done_cb cb = b->verify_cb;
+
+		b->verify_cb = NULL;
+		b->verify_id = 0;
+		cb(b->verify_arg, -ENOTCONN, "helper not reachable");
+	}
 	if (b->child && !b->retry_timer && !b->closing)
 		vg_timer_start(b->host, BLK_CONNECT_RETRY_MS, 0, blk_try_connect, b, &b->retry_timer);
 }
@@ -368,6 +413,10 @@ static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
 	if (v[P_LOG].is_set) {
 		b->argv[n++] = "--log";
 		b->argv[n++] = (char *)v[P_LOG].s;
+	}
+	if (strcmp(v[P_AFTER_SPLIT_BRAIN].s, "none") != 0) { /* older helpers lack the option */
+		b->argv[n++] = "--after-split-brain";
+		b->argv[n++] = (char *)v[P_AFTER_SPLIT_BRAIN].s;
 	}
 	b->argv[n] = NULL;
 }
@@ -461,11 +510,46 @@ static int blk_status(void *state, struct vg_repl_status *out)
 	return 0;
 }
 
+/* The helper took (or refused) `verify`: remember its id, the result comes with status. */
+static void blk_verify_started(void *arg, int status, const char *detail)
+{
+	struct blk *b = arg;
+	vg_repl_done_cb cb = b->verify_cb;
+	const char *p = strstr(detail, "verify_id=");
+
+	if (!cb)
+		return;
+	if (status == 0 && p && (b->verify_id = strtoull(p + 10, NULL, 10)) != 0) {
+		blk_queue(b, "status", NULL, NULL);
+		return;
+	}
+	b->verify_cb = NULL;
+	cb(b->verify_arg, status < 0 ? status : -EIO, detail);
+}
+
+static int blk_verify(void *state, vg_repl_done_cb cb, void *arg)
+{
+	struct blk *b = state;
+	int rc;
+
+	if (b->fd < 0)
+		return -ENOTCONN;
+	if (b->verify_cb)
+		return -EBUSY;
+	b->verify_cb = cb;
+	b->verify_arg = arg;
+	b->verify_id = 0;
+	rc = blk_queue(b, "verify", blk_verify_started, b);
+	if (rc < 0)
+		b->verify_cb = NULL;
+	return rc;
+}
+
 static const struct vg_replication_ops blk_ops = {
 	.promote = blk_promote,
 	.demote = blk_demote,
 	.status = blk_status,
-	.verify = NULL, /* online verify: not yet (docs/replication.md) */
+	.verify = blk_verify,
 };
 
 VG_PLUGIN_DEFINE(

@@ -32,6 +32,24 @@ enum { REPL_GEN_CURRENT, REPL_GEN_BITMAP, REPL_GEN_HIST0, REPL_GEN_HIST1, REPL_G
 
 /* Metadata flags (struct repl_meta.flags). */
 #define REPL_MF_PRIMARY (1u << 0) /* set while primary: found at start = the primary crashed */
+#define REPL_MF_CRASHED (1u << 1) /* the current generation was started by a crashed primary's
+				     restart, after no change without the peer: its only own
+				     changes are writes that were in flight (never acknowledged
+				     under protocol C); cleared by promotion or a resync */
+
+/* What to do with a split brain (--after-split-brain).  Wire values: 0 invalid. */
+enum repl_sb_policy {
+	REPL_SB_INVALID = 0,
+	REPL_SB_NONE = 1,                 /* stay standalone and report */
+	REPL_SB_DISCARD_ZERO_CHANGES = 2, /* the side without changes since the split is the target */
+	REPL_SB_DISCARD_YOUNGER_PRIMARY = 3, /* the side promoted last is the target */
+	REPL_SB_DISCARD_SECONDARY = 4,    /* the side secondary at reconnect is the target */
+};
+
+/* Online verify states (status `verify=`). */
+enum { REPL_V_NONE, REPL_V_RUNNING, REPL_V_DONE, REPL_V_FAILED };
+#define REPL_VERIFY_LIST 8      /* differing offsets kept for the status line */
+#define REPL_VERIFY_WINDOW 16   /* checksum requests awaiting the peer's answer */
 
 /* The metadata kept in <store>.meta (repl_meta.c has the on-disk layout). */
 struct repl_meta {
@@ -42,6 +60,7 @@ struct repl_meta {
 	uint32_t disk;          /* enum vg_repl_disk: INCONSISTENT, OUTDATED or UPTODATE */
 	uint32_t flags;         /* REPL_MF_* */
 	uint64_t name_id;       /* hash of the resource name: refuses a wrong peer */
+	uint64_t promoted_ms;   /* wall clock of the last promotion (0: never; metadata v2) */
 	uint8_t *bitmap;        /* n_regions bits, owned */
 };
 
@@ -57,6 +76,14 @@ enum repl_decision {
 	REPL_D_UNRELATED = 7,     /* no common generation at all */
 };
 
+/* One side of a handshake, what the decision depends on. */
+struct repl_side {
+	uint64_t gen[REPL_GEN_N];
+	uint32_t role, disk, flags;
+	uint64_t dirty_bits;    /* bits set in its bitmap */
+	uint64_t promoted_ms;
+};
+
 /* A replicated write awaiting the peer's ack. */
 struct repl_inflight {
 	uint64_t seq, off;
@@ -69,6 +96,7 @@ struct repl_conf {
 	uint32_t timeout_ms;    /* peer silent this long: the session fails */
 	uint32_t ping_ms;
 	uint32_t connect_ms;    /* retry interval */
+	uint32_t after_sb;      /* enum repl_sb_policy */
 };
 
 struct repl {
@@ -96,6 +124,13 @@ struct repl {
 	uint64_t sync_total, sync_done, resynced_total; /* [L] bytes */
 	uint64_t last_rx_ms;     /* [L] */
 	int stopping;            /* [L] */
+	/* Online verify (repl_verify.c). */
+	uint32_t verify_state;   /* [L] REPL_V_* */
+	uint64_t verify_id, verify_session; /* [L] */
+	uint64_t verify_sent, verify_replied; /* [L] requests */
+	uint64_t verify_total, verify_done, verify_diff; /* [L] bytes */
+	uint64_t verify_regions; /* [L] regions that differ */
+	uint64_t verify_offs[REPL_VERIFY_LIST]; /* [L] the first differing offsets */
 	FILE *log_out;           /* --log, or NULL for stderr */
 };
 
@@ -135,12 +170,23 @@ int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
 void *repl_peer_thread(void *arg);
 
 /* repl_sync.c */
-enum repl_decision repl_decide(const struct repl_meta *l, const uint64_t *p_gen);
+enum repl_decision repl_decide(const uint64_t *l_gen, const uint64_t *p_gen);
+enum repl_decision repl_decide_sides(const struct repl_side *l, const struct repl_side *p,
+				     uint32_t policy, const char **how);
+const char *repl_sb_policy_name(uint32_t policy);
+uint32_t repl_sb_policy_parse(const char *s);
 enum repl_decision repl_decision_mirror(enum repl_decision d);
 const char *repl_decision_name(enum repl_decision d);
 int repl_resync_source(struct repl *r, uint64_t session);
 int repl_resync_finish_source(struct repl *r);
 int repl_resync_finish_target(struct repl *r, const uint64_t *src_gen);
+
+/* repl_verify.c */
+int repl_verify_start(struct repl *r, uint64_t *id, const char **why);
+int repl_verify_answer(struct repl *r, uint64_t id, uint64_t off, const uint8_t *digest);
+void repl_verify_result(struct repl *r, uint64_t id, uint64_t off, uint32_t differs);
+int repl_region_digest(struct repl *r, uint64_t off, uint8_t *buf, uint8_t *digest);
+#define REPL_DIGEST_LEN 32
 
 /* repl_nbd.c */
 void *repl_nbd_thread(void *arg);

@@ -9,6 +9,10 @@
  *   demote            refused with -EBUSY while an NBD client is connected
  *   connect           (re)start connecting; clears a reported split brain
  *   disconnect        standalone until connect
+ *   verify            start an online verify: ok verify_id=N; its progress
+ *                     and result are in status (verify=none|running|done|
+ *                     failed verify_id verify_total verify_done verify_diff
+ *                     verify_regions verify_offsets=OFF,OFF,...|-)
  */
 #include "repl.h"
 #include "repl_wire.h"
@@ -20,19 +24,41 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTL_LINE_MAX 256
 
+static const char *const verify_names[] = { "none", "running", "done", "failed" };
+
+/* " verify=... verify_offsets=..." (called with r->lock held). */
+static void verify_fields(struct repl *r, char *buf, size_t len)
+{
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, " verify=%s verify_id=%llu verify_total=%llu verify_done=%llu "
+			     "verify_diff=%llu verify_regions=%llu verify_offsets=",
+			     verify_names[r->verify_state], (unsigned long long)r->verify_id,
+			     (unsigned long long)r->verify_total, (unsigned long long)r->verify_done,
+			     (unsigned long long)r->verify_diff, (unsigned long long)r->verify_regions);
+	for (uint64_t i = 0; i < r->verify_regions && i < REPL_VERIFY_LIST && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%llu", i ? "," : "",
+				      (unsigned long long)r->verify_offs[i]);
+	if (r->verify_regions == 0 && n < len)
+		snprintf(buf + n, len - n, "-");
+}
+
 void repl_status_line(struct repl *r, char *buf, size_t len)
 {
 	const uint64_t *g = r->md.gen;
+	char vf[320];
 
 	pthread_mutex_lock(&r->lock);
+	verify_fields(r, vf, sizeof(vf));
 	snprintf(buf, len,
 		 "ok role=%s peer_role=%s disk=%s peer_disk=%s conn=%s split_brain=%d size=%llu "
 		 "oos=%llu sync_total=%llu sync_done=%llu resynced=%llu "
-		 "gen=%016llx:%016llx:%016llx:%016llx clients=%d protocol=%c\n",
+		 "gen=%016llx:%016llx:%016llx:%016llx clients=%d protocol=%c after_sb=%s crashed=%d%s\n",
 		 repl_role_name(r->role), repl_role_name(r->peer_role), repl_disk_name(r->md.disk),
 		 repl_disk_name(r->peer_disk), repl_conn_name(r->conn), r->split_brain,
 		 (unsigned long long)r->md.size,
@@ -40,7 +66,8 @@ void repl_status_line(struct repl *r, char *buf, size_t len)
 		 (unsigned long long)r->sync_total, (unsigned long long)r->sync_done,
 		 (unsigned long long)r->resynced_total, (unsigned long long)g[0],
 		 (unsigned long long)g[1], (unsigned long long)g[2], (unsigned long long)g[3],
-		 r->nbd_clients, r->conf.protocol);
+		 r->nbd_clients, r->conf.protocol, repl_sb_policy_name(r->conf.after_sb),
+		 !!(r->md.flags & REPL_MF_CRASHED), vf);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -60,6 +87,8 @@ static void send_state(struct repl *r)
 /* Called with r->lock held.  *rehandshake: the peer must learn our new generation. */
 static int promote_locked(struct repl *r, int force, const char **why, int *rehandshake)
 {
+	struct timespec now;
+
 	if (r->role == VG_REPL_ROLE_PRIMARY)
 		return 0;
 	if (force && r->md.disk != VG_REPL_DISK_UPTODATE) {
@@ -80,6 +109,9 @@ static int promote_locked(struct repl *r, int force, const char **why, int *reha
 	}
 	r->role = VG_REPL_ROLE_PRIMARY;
 	r->md.flags |= REPL_MF_PRIMARY;
+	r->md.flags &= ~REPL_MF_CRASHED; /* what it writes now is acknowledged: keep it */
+	clock_gettime(CLOCK_REALTIME, &now);
+	r->md.promoted_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 	repl_log(r, "ctl: role primary");
 	return repl_meta_save(r);
 }
@@ -148,9 +180,17 @@ static void ctl_command(struct repl *r, char *line, char *out, size_t len)
 		rc = cmd_demote(r, &why);
 	} else if (strcmp(line, "connect") == 0 || strcmp(line, "disconnect") == 0) {
 		cmd_connect(r, line[0] == 'c');
+	} else if (strcmp(line, "verify") == 0) {
+		uint64_t id = 0;
+
+		rc = repl_verify_start(r, &id, &why);
+		if (rc == 0) {
+			snprintf(out, len, "ok verify_id=%llu\n", (unsigned long long)id);
+			return;
+		}
 	} else {
 		rc = -EINVAL;
-		why = "unknown command (status, promote [force], demote, connect, disconnect)";
+		why = "unknown command (status, promote [force], demote, connect, disconnect, verify)";
 	}
 	if (rc < 0)
 		snprintf(out, len, "err %d %s\n", rc, why[0] ? why : strerror(-rc));

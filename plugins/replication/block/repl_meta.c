@@ -6,11 +6,12 @@
  *
  * Layout, little-endian:
  *   0  "VGREPLMD"          40 gen history[0]     72 bitmap bytes (u64)
- *   8  version (u32) = 1   48 gen history[1]     80 bitmap
- *  12  region size (u32)   56 disk state (u32)   end: CRC-32 of all before (u32)
- *  16  store size (u64)    60 flags (u32)
- *  24  gen current         64 name id (u64)
+ *   8  version (u32) = 2   48 gen history[1]     80 promoted at (u64, ms)
+ *  12  region size (u32)   56 disk state (u32)   88 reserved (u64)
+ *  16  store size (u64)    60 flags (u32)        96 bitmap
+ *  24  gen current         64 name id (u64)      end: CRC-32 of all before (u32)
  *  32  gen bitmap
+ * Version 1 (read, never written) has the bitmap at 80 and no promotion time.
  */
 #include "repl.h"
 
@@ -25,8 +26,9 @@
 #include <unistd.h>
 
 #define MD_MAGIC   "VGREPLMD"
-#define MD_VERSION 1u
-#define MD_HDR_LEN 80u
+#define MD_VERSION 2u
+#define MD_HDR_LEN 96u
+#define MD_HDR_LEN_V1 80u
 
 static uint32_t crc32_of(const uint8_t *p, size_t n)
 {
@@ -84,6 +86,7 @@ static void encode(const struct repl_meta *md, uint8_t *buf, size_t len)
 	put32(buf + 60, md->flags);
 	put64(buf + 64, md->name_id);
 	put64(buf + 72, bm);
+	put64(buf + 80, md->promoted_ms);
 	memcpy(buf + MD_HDR_LEN, md->bitmap, bm);
 	put32(buf + MD_HDR_LEN + bm, crc32_of(buf, MD_HDR_LEN + bm));
 }
@@ -159,14 +162,17 @@ static int meta_create(struct repl *r, uint64_t size, uint64_t name_id)
 static int meta_decode(struct repl *r, const uint8_t *buf, size_t len)
 {
 	struct repl_meta *md = &r->md;
-	uint64_t bm;
+	uint64_t bm, hdr;
 
-	if (len < MD_HDR_LEN + 4 || memcmp(buf, MD_MAGIC, 8) != 0 || get32(buf + 8) != MD_VERSION)
+	if (len < MD_HDR_LEN_V1 + 4 || memcmp(buf, MD_MAGIC, 8) != 0 ||
+	    (get32(buf + 8) != MD_VERSION && get32(buf + 8) != 1))
 		return -EINVAL;
+	hdr = get32(buf + 8) == 1 ? MD_HDR_LEN_V1 : MD_HDR_LEN;
 	bm = get64(buf + 72);
-	if (bm > len || MD_HDR_LEN + bm + 4 != len ||
-	    get32(buf + MD_HDR_LEN + bm) != crc32_of(buf, MD_HDR_LEN + bm))
+	if (bm > len || hdr + bm + 4 != len ||
+	    get32(buf + hdr + bm) != crc32_of(buf, hdr + bm))
 		return -EBADMSG;
+	md->promoted_ms = hdr == MD_HDR_LEN ? get64(buf + 80) : 0;
 	md->region_size = get32(buf + 12);
 	md->size = get64(buf + 16);
 	for (int i = 0; i < REPL_GEN_N; i++)
@@ -182,7 +188,7 @@ static int meta_decode(struct repl *r, const uint8_t *buf, size_t len)
 	md->bitmap = calloc(1, bm + 1);
 	if (!md->bitmap)
 		return -ENOMEM;
-	memcpy(md->bitmap, buf + MD_HDR_LEN, bm);
+	memcpy(md->bitmap, buf + hdr, bm);
 	return 0;
 }
 
@@ -233,11 +239,22 @@ int repl_meta_load(struct repl *r)
 	}
 	r->dirty_bits = count_bits(&r->md);
 	if (r->md.flags & REPL_MF_PRIMARY) {
-		/* No activity log yet: after a primary crash every region may differ. */
-		repl_log(r, "meta: this node crashed while primary: marking every region out of sync");
+		/*
+		 * No activity log yet: after a primary crash every region may
+		 * differ.  Without changes made apart from the peer before the
+		 * crash (no bitmap generation), the only writes of its own are
+		 * the ones in flight: mark the new generation as such, so that a
+		 * peer promoted meanwhile can discard them (repl_sync.c).
+		 */
+		int apart = r->md.gen[REPL_GEN_BITMAP] != 0;
+
+		repl_log(r, "meta: this node crashed while primary: marking every region out of sync%s",
+			 apart ? " (it had changes made without the peer)" : "");
 		repl_bits_set_all(r);
 		rc = repl_gen_start_changes(r);
 		r->md.flags &= ~REPL_MF_PRIMARY;
+		if (!apart)
+			r->md.flags |= REPL_MF_CRASHED;
 		if (rc == 0)
 			rc = repl_meta_save(r);
 	}

@@ -21,8 +21,8 @@
 
 /* What the peer said in its HELLO and BITMAP. */
 struct peer_hello {
-	uint32_t role, disk, flags;
-	uint64_t gen[REPL_GEN_N];
+	struct repl_side side;
+	uint32_t after_sb;
 	uint8_t *bitmap;   /* owned */
 	size_t bm_len;
 };
@@ -146,6 +146,8 @@ static int send_hello(struct repl *r, int fd)
 	repl_put32(h + REPL_HELLO_FLAGS, r->md.flags);
 	for (int i = 0; i < REPL_GEN_N; i++)
 		repl_put64(h + REPL_HELLO_GEN + 8 * i, r->md.gen[i]);
+	repl_put64(h + REPL_HELLO_PROMOTED, r->md.promoted_ms);
+	repl_put32(h + REPL_HELLO_AFTER_SB, r->conf.after_sb);
 	bm_len = (r->md.n_regions + 7) / 8;
 	bm = malloc(bm_len + 1);
 	if (bm)
@@ -160,9 +162,12 @@ static int send_hello(struct repl *r, int fd)
 	return rc;
 }
 
-static int check_hello(struct repl *r, const uint8_t *h, struct peer_hello *ph)
+static int check_hello(struct repl *r, const uint8_t *h, uint32_t len, struct peer_hello *ph)
 {
 	const char *why = NULL;
+
+	ph->after_sb = len >= REPL_HELLO_LEN ? repl_get32(h + REPL_HELLO_AFTER_SB) : REPL_SB_NONE;
+	ph->side.promoted_ms = len >= REPL_HELLO_LEN ? repl_get64(h + REPL_HELLO_PROMOTED) : 0;
 
 	if (repl_get32(h + REPL_HELLO_VERSION) != REPL_WIRE_VERSION)
 		why = "protocol version";
@@ -174,15 +179,17 @@ static int check_hello(struct repl *r, const uint8_t *h, struct peer_hello *ph)
 		why = "region size";
 	else if (repl_get32(h + REPL_HELLO_PROTOCOL) != (uint32_t)r->conf.protocol)
 		why = "replication protocol (A/C)";
+	else if (ph->after_sb != r->conf.after_sb)
+		why = "split-brain recovery policy (--after-split-brain)";
 	if (why) {
 		repl_log(r, "peer: refusing %s: its %s differs from ours", r->conf.peer, why);
 		return -EPROTO;
 	}
-	ph->role = repl_get32(h + REPL_HELLO_ROLE);
-	ph->disk = repl_get32(h + REPL_HELLO_DISK);
-	ph->flags = repl_get32(h + REPL_HELLO_FLAGS);
+	ph->side.role = repl_get32(h + REPL_HELLO_ROLE);
+	ph->side.disk = repl_get32(h + REPL_HELLO_DISK);
+	ph->side.flags = repl_get32(h + REPL_HELLO_FLAGS);
 	for (int i = 0; i < REPL_GEN_N; i++)
-		ph->gen[i] = repl_get64(h + REPL_HELLO_GEN + 8 * i);
+		ph->side.gen[i] = repl_get64(h + REPL_HELLO_GEN + 8 * i);
 	return 0;
 }
 
@@ -195,23 +202,27 @@ static int recv_hello(struct repl *r, int fd, struct peer_hello *ph)
 	int rc;
 
 	rc = recv_raw(fd, REPL_MSG_HELLO, REPL_HELLO_LEN, &off, &h, &len);
-	if (rc == 0 && len != REPL_HELLO_LEN)
+	if (rc == 0 && len != REPL_HELLO_LEN && len != REPL_HELLO_LEN_V1)
 		rc = -EPROTO;
 	if (rc == 0)
-		rc = check_hello(r, h, ph);
+		rc = check_hello(r, h, len, ph);
 	free(h);
 	if (rc == 0)
 		rc = recv_raw(fd, REPL_MSG_BITMAP, (uint32_t)bm_len, &off, &ph->bitmap, &len);
 	if (rc == 0 && len != bm_len)
 		rc = -EPROTO;
 	ph->bm_len = len;
+	ph->side.dirty_bits = 0;
+	for (size_t i = 0; rc == 0 && i < len; i++)
+		ph->side.dirty_bits += (uint64_t)__builtin_popcount(ph->bitmap[i]);
 	return rc;
 }
 
 /* Exchange HELLO/BITMAP/DECIDE; the connecting side speaks first. */
 static int handshake(struct repl *r, int fd, int connector, struct peer_hello *ph,
-		     enum repl_decision *d)
+		     enum repl_decision *d, const char **how)
 {
+	struct repl_side me;
 	uint8_t *nothing = NULL;
 	uint64_t theirs = 0;
 	uint32_t len;
@@ -223,7 +234,10 @@ static int handshake(struct repl *r, int fd, int connector, struct peer_hello *p
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&r->lock);
-	*d = repl_decide(&r->md, ph->gen);
+	me = (struct repl_side){ .role = r->role, .disk = r->md.disk, .flags = r->md.flags,
+				 .dirty_bits = r->dirty_bits, .promoted_ms = r->md.promoted_ms };
+	memcpy(me.gen, r->md.gen, sizeof(me.gen));
+	*d = repl_decide_sides(&me, &ph->side, r->conf.after_sb, how);
 	pthread_mutex_unlock(&r->lock);
 	if (connector)
 		rc = send_raw(fd, REPL_MSG_DECIDE, *d, NULL, 0);
@@ -250,9 +264,9 @@ static const char *refusal(struct repl *r, enum repl_decision d, const struct pe
 		return "split brain: both sides changed the data since they last agreed";
 	if (d == REPL_D_UNRELATED)
 		return "the peer's data is unrelated to ours (no common generation)";
-	if (r->role == VG_REPL_ROLE_PRIMARY && ph->role == VG_REPL_ROLE_PRIMARY)
+	if (r->role == VG_REPL_ROLE_PRIMARY && ph->side.role == VG_REPL_ROLE_PRIMARY)
 		return "both nodes are primary";
-	if (source && ph->role == VG_REPL_ROLE_PRIMARY)
+	if (source && ph->side.role == VG_REPL_ROLE_PRIMARY)
 		return "the peer is primary but has older data";
 	if (target && r->role == VG_REPL_ROLE_PRIMARY)
 		return "this node is primary but has older data";
@@ -275,8 +289,8 @@ static uint64_t session_start(struct repl *r, int fd, enum repl_decision d,
 	r->next_seq = r->acked_seq = 0;
 	r->if_len = 0;
 	r->rs_done_acked = 0;
-	r->peer_role = ph->role;
-	r->peer_disk = ph->disk;
+	r->peer_role = ph->side.role;
+	r->peer_disk = ph->side.disk;
 	r->last_rx_ms = repl_now_ms();
 	r->sync_done = 0;
 	r->conn = VG_REPL_CONN_CONNECTED;
@@ -296,7 +310,7 @@ static uint64_t session_start(struct repl *r, int fd, enum repl_decision d,
 	}
 	r->sync_total = r->conn == VG_REPL_CONN_SYNC_SOURCE ? r->dirty_bits * REPL_REGION_SIZE : 0;
 	repl_log(r, "peer: connected to %s (%s, peer %s/%s), %s", r->conf.peer,
-		 repl_decision_name(d), repl_role_name(ph->role), repl_disk_name(ph->disk),
+		 repl_decision_name(d), repl_role_name(ph->side.role), repl_disk_name(ph->side.disk),
 		 repl_conn_name(r->conn));
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
@@ -332,19 +346,44 @@ static void keepalive(struct repl *r, uint64_t session)
 
 void *repl_recv_thread(void *arg);
 
+/* Say loudly whose changes a recovery rule discards, and how much. */
+static void log_discard(struct repl *r, enum repl_decision d, const char *how,
+			const struct peer_hello *ph)
+{
+	int mine = d == REPL_D_TARGET_BITMAP || d == REPL_D_TARGET_FULL;
+	uint64_t bits;
+
+	pthread_mutex_lock(&r->lock);
+	bits = mine ? r->dirty_bits : ph->side.dirty_bits;
+	repl_log(r, "peer: %s%s: DISCARDING THE %s's CHANGES: %llu bytes (%llu regions) of generation %016llx "
+		 "are overwritten from the %s (generation %016llx)",
+		 strcmp(how, "crashed primary") == 0 ? "" : "SPLIT BRAIN resolved by after-split-brain=",
+		 how, mine ? "LOCAL NODE" : "PEER", (unsigned long long)(bits * REPL_REGION_SIZE),
+		 (unsigned long long)bits,
+		 (unsigned long long)(mine ? r->md.gen[REPL_GEN_CURRENT] : ph->side.gen[REPL_GEN_CURRENT]),
+		 mine ? "peer" : "local node",
+		 (unsigned long long)(mine ? ph->side.gen[REPL_GEN_CURRENT] : r->md.gen[REPL_GEN_CURRENT]));
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void session_run(struct repl *r, int fd, int connector)
 {
 	struct peer_hello ph = { 0 };
 	enum repl_decision d = REPL_D_INVALID;
-	const char *why;
+	const char *why, *how = NULL;
 	pthread_t rx;
 	uint64_t session;
 	int rc;
 
-	rc = handshake(r, fd, connector, &ph, &d);
+	rc = handshake(r, fd, connector, &ph, &d, &how);
 	if (rc < 0)
 		goto out;
 	why = refusal(r, d, &ph);
+	if (!why && how)
+		log_discard(r, d, how, &ph);
+	else if (how && d == REPL_D_SPLIT_BRAIN)
+		repl_log(r, "peer: split brain not resolved by after-split-brain=%s: %s",
+			 repl_sb_policy_name(r->conf.after_sb), how);
 	if (why) {
 		pthread_mutex_lock(&r->lock);
 		r->split_brain = d == REPL_D_SPLIT_BRAIN;
@@ -352,7 +391,7 @@ static void session_run(struct repl *r, int fd, int connector)
 		r->conn = VG_REPL_CONN_STANDALONE;
 		repl_log(r, "peer: %s: standalone, neither copy touched (gen %016llx:%016llx, peer %016llx:%016llx)",
 			 why, (unsigned long long)r->md.gen[0], (unsigned long long)r->md.gen[1],
-			 (unsigned long long)ph.gen[0], (unsigned long long)ph.gen[1]);
+			 (unsigned long long)ph.side.gen[0], (unsigned long long)ph.side.gen[1]);
 		pthread_cond_broadcast(&r->cond);
 		pthread_mutex_unlock(&r->lock);
 		goto out;

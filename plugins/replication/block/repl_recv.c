@@ -149,6 +149,30 @@ static void rx_state(struct repl *r, uint64_t v)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* OV_REQ: compare our checksum of the region with the peer's, answer which. */
+static int rx_ov_req(struct rx *x, uint64_t id, uint64_t off, uint32_t len)
+{
+	struct repl *r = x->r;
+	int rc;
+
+	if (len != REPL_DIGEST_LEN || off % REPL_REGION_SIZE || off >= r->md.size)
+		return -EPROTO;
+	rc = rx_payload(x, len);
+	return rc < 0 ? rc : repl_verify_answer(r, id, off, x->buf);
+}
+
+static int rx_ov_reply(struct rx *x, uint64_t id, uint64_t off, uint32_t len)
+{
+	int rc;
+
+	if (len != 4 || off % REPL_REGION_SIZE || off >= x->r->md.size)
+		return -EPROTO;
+	rc = rx_payload(x, len);
+	if (rc == 0)
+		repl_verify_result(x->r, id, off, repl_get32(x->buf));
+	return rc;
+}
+
 static int rx_one(struct rx *x, const uint8_t *hdr)
 {
 	uint16_t type = repl_get16(hdr + REPL_OFF_TYPE);
@@ -180,6 +204,10 @@ static int rx_one(struct rx *x, const uint8_t *hdr)
 	case REPL_MSG_STATE:
 		rx_state(x->r, off);
 		return len ? -EPROTO : 0;
+	case REPL_MSG_OV_REQ:
+		return rx_ov_req(x, seq, off, len);
+	case REPL_MSG_OV_REPLY:
+		return rx_ov_reply(x, seq, off, len);
 	default:
 		return -EPROTO;
 	}

@@ -76,9 +76,8 @@ static int related(const uint64_t *a, const uint64_t *b)
  *   any common B or H                      -> split brain
  *   else                                   -> unrelated
  */
-enum repl_decision repl_decide(const struct repl_meta *l, const uint64_t *p)
+enum repl_decision repl_decide(const uint64_t *g, const uint64_t *p)
 {
-	const uint64_t *g = l->gen;
 
 	if (g[REPL_GEN_CURRENT] == REPL_GEN_JUST_CREATED && p[REPL_GEN_CURRENT] == REPL_GEN_JUST_CREATED)
 		return REPL_D_NONE;
@@ -99,6 +98,122 @@ enum repl_decision repl_decide(const struct repl_meta *l, const uint64_t *p)
 	if (in_history(p, g[REPL_GEN_CURRENT]))
 		return REPL_D_TARGET_FULL;
 	return related(g, p) ? REPL_D_SPLIT_BRAIN : REPL_D_UNRELATED;
+}
+
+static const char *const sb_names[] = {
+	[REPL_SB_INVALID] = "invalid",
+	[REPL_SB_NONE] = "none",
+	[REPL_SB_DISCARD_ZERO_CHANGES] = "discard-zero-changes",
+	[REPL_SB_DISCARD_YOUNGER_PRIMARY] = "discard-younger-primary",
+	[REPL_SB_DISCARD_SECONDARY] = "discard-secondary",
+};
+
+const char *repl_sb_policy_name(uint32_t policy)
+{
+	return policy <= REPL_SB_DISCARD_SECONDARY ? sb_names[policy] : "invalid";
+}
+
+/* REPL_SB_INVALID when `s` names no policy. */
+uint32_t repl_sb_policy_parse(const char *s)
+{
+	for (uint32_t i = REPL_SB_NONE; i <= REPL_SB_DISCARD_SECONDARY; i++)
+		if (strcmp(s, sb_names[i]) == 0)
+			return i;
+	return REPL_SB_INVALID;
+}
+
+/*
+ * x is a primary that crashed (and restarted as secondary, not promoted
+ * since) with no change made apart from y before the crash, and y changed
+ * the data after it: y.B is x.B (both left the generation they shared), or
+ * y is primary and still on it.  x's own changes are at most the writes in
+ * flight at the crash, never acknowledged under protocol C: x is the target.
+ */
+static int crash_discards(const struct repl_side *x, const struct repl_side *y)
+{
+	uint64_t shared = x->gen[REPL_GEN_BITMAP];
+
+	if (!(x->flags & REPL_MF_CRASHED) || x->role == VG_REPL_ROLE_PRIMARY ||
+	    (y->flags & REPL_MF_CRASHED) || shared == 0 || shared == REPL_GEN_JUST_CREATED)
+		return 0;
+	return y->gen[REPL_GEN_BITMAP] == shared ||
+	       (y->gen[REPL_GEN_CURRENT] == shared && y->role == VG_REPL_ROLE_PRIMARY);
+}
+
+/* +1: l keeps its data (source), -1: l is discarded (target), 0: the policy cannot tell. */
+static int sb_policy_vote(const struct repl_side *l, const struct repl_side *p, uint32_t policy)
+{
+	switch (policy) {
+	case REPL_SB_DISCARD_ZERO_CHANGES:
+		if ((l->dirty_bits == 0) != (p->dirty_bits == 0))
+			return l->dirty_bits == 0 ? -1 : 1;
+		if (l->dirty_bits == 0) /* neither changed anything: the higher generation stays */
+			return l->gen[REPL_GEN_CURRENT] > p->gen[REPL_GEN_CURRENT] ? 1 : -1;
+		return 0;
+	case REPL_SB_DISCARD_YOUNGER_PRIMARY:
+		if (l->promoted_ms == p->promoted_ms)
+			return 0;
+		return l->promoted_ms > p->promoted_ms ? -1 : 1;
+	case REPL_SB_DISCARD_SECONDARY:
+		if (l->role == p->role)
+			return 0;
+		return l->role == VG_REPL_ROLE_SECONDARY ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A split brain, resolved by `policy` when it can (both sides compute the
+ * same, mirrored): an inconsistent side (an interrupted resync toward it)
+ * stays the target; otherwise the policy votes; a primary is never
+ * discarded.  The target gets the union of both bitmaps.
+ */
+static enum repl_decision sb_resolve(const struct repl_side *l, const struct repl_side *p,
+				     uint32_t policy, const char **how)
+{
+	int vote = 0;
+
+	if (policy <= REPL_SB_NONE || policy > REPL_SB_DISCARD_SECONDARY)
+		return REPL_D_SPLIT_BRAIN;
+	if ((l->disk == VG_REPL_DISK_INCONSISTENT) != (p->disk == VG_REPL_DISK_INCONSISTENT))
+		vote = l->disk == VG_REPL_DISK_INCONSISTENT ? -1 : 1;
+	else
+		vote = sb_policy_vote(l, p, policy);
+	if (vote == 0) {
+		*how = "the policy cannot choose a side";
+		return REPL_D_SPLIT_BRAIN;
+	}
+	if ((vote < 0 ? l : p)->role == VG_REPL_ROLE_PRIMARY) {
+		*how = "the policy would discard the primary's data: not applied";
+		return REPL_D_SPLIT_BRAIN;
+	}
+	*how = repl_sb_policy_name(policy);
+	return vote < 0 ? REPL_D_TARGET_BITMAP : REPL_D_SOURCE_BITMAP;
+}
+
+/*
+ * The decision with everything both sides said: a crashed primary's
+ * in-flight writes are discarded first, then repl_decide(), then a split
+ * brain goes to the recovery policy.  *how: why a split brain was (or was
+ * not) resolved, NULL otherwise.
+ */
+enum repl_decision repl_decide_sides(const struct repl_side *l, const struct repl_side *p,
+				     uint32_t policy, const char **how)
+{
+	enum repl_decision d;
+
+	*how = NULL;
+	if (crash_discards(l, p)) {
+		*how = "crashed primary";
+		return REPL_D_TARGET_BITMAP;
+	}
+	if (crash_discards(p, l)) {
+		*how = "crashed primary";
+		return REPL_D_SOURCE_BITMAP;
+	}
+	d = repl_decide(l->gen, p->gen);
+	return d == REPL_D_SPLIT_BRAIN ? sb_resolve(l, p, policy, how) : d;
 }
 
 static int session_alive(struct repl *r, uint64_t session)
@@ -189,6 +304,7 @@ int repl_resync_finish_source(struct repl *r)
 	pthread_mutex_lock(&r->lock);
 	history_push(g, g[REPL_GEN_BITMAP]);
 	g[REPL_GEN_BITMAP] = 0;
+	r->md.flags &= ~REPL_MF_CRASHED;
 	repl_bits_clear_all(r);
 	r->conn = VG_REPL_CONN_CONNECTED;
 	r->peer_disk = VG_REPL_DISK_UPTODATE;
@@ -210,6 +326,7 @@ int repl_resync_finish_target(struct repl *r, const uint64_t *src_gen)
 		history_push(g, g[REPL_GEN_CURRENT]);
 	g[REPL_GEN_CURRENT] = src_gen[REPL_GEN_CURRENT];
 	g[REPL_GEN_BITMAP] = 0;
+	r->md.flags &= ~REPL_MF_CRASHED;
 	repl_bits_clear_all(r);
 	r->md.disk = VG_REPL_DISK_UPTODATE;
 	r->conn = VG_REPL_CONN_CONNECTED;

@@ -28,6 +28,8 @@ enum repl_msg {
 	REPL_MSG_RS_DONE_ACK = 10,
 	REPL_MSG_PING = 11,
 	REPL_MSG_STATE = 12,      /* off: role << 32 | disk of the sender */
+	REPL_MSG_OV_REQ = 13,     /* verify: seq = verify id, off = region; payload: its SHA-256 */
+	REPL_MSG_OV_REPLY = 14,   /* seq, off as asked; payload: u32 1 = differs, 0 = same */
 };
 
 /* Header field offsets. */
@@ -48,7 +50,11 @@ enum repl_msg {
 #define REPL_HELLO_DISK     32  /* u32 */
 #define REPL_HELLO_FLAGS    36  /* u32: REPL_MF_* */
 #define REPL_HELLO_GEN      40  /* 4 x u64 */
-#define REPL_HELLO_LEN      72
+#define REPL_HELLO_LEN_V1   72  /* what older helpers send: the fields below are then 0 */
+#define REPL_HELLO_PROMOTED 72  /* u64: wall clock ms of the last promotion */
+#define REPL_HELLO_AFTER_SB 80  /* u32: enum repl_sb_policy */
+#define REPL_HELLO_RESERVED 84  /* u32: 0 */
+#define REPL_HELLO_LEN      88
 
 static inline void repl_put16(uint8_t *p, uint16_t v) { v = htobe16(v); memcpy(p, &v, 2); }
 static inline void repl_put32(uint8_t *p, uint32_t v) { v = htobe32(v); memcpy(p, &v, 4); }

@@ -4,6 +4,8 @@
  *   vigil-repld --store PATH --name NAME --listen ADDR:PORT --peer ADDR:PORT
  *               --nbd unix:PATH --ctl PATH [--meta PATH] [--protocol A|C]
  *               [--timeout-ms N] [--ping-ms N] [--connect-ms N] [--log PATH]
+ *               [--after-split-brain none|discard-zero-changes|
+ *                                    discard-younger-primary|discard-secondary]
  *
  * It starts as secondary and connecting.  SIGTERM/SIGINT: a clean stop
  * (a primary clears its crash mark once no write is half-way).
@@ -126,12 +128,12 @@ static int parse_args(int argc, char **argv, struct repl_conf *c)
 		{ "listen", 1, 0, 'l' }, { "peer", 1, 0, 'p' }, { "nbd", 1, 0, 'b' },
 		{ "ctl", 1, 0, 'c' }, { "protocol", 1, 0, 'P' }, { "timeout-ms", 1, 0, 't' },
 		{ "ping-ms", 1, 0, 'i' }, { "connect-ms", 1, 0, 'r' }, { "log", 1, 0, 'L' },
-		{ 0, 0, 0, 0 }
+		{ "after-split-brain", 1, 0, 'S' }, { 0, 0, 0, 0 }
 	};
 	int o;
 
 	*c = (struct repl_conf){ .protocol = 'C', .timeout_ms = 5000, .ping_ms = 1000,
-				 .connect_ms = 500 };
+				 .connect_ms = 500, .after_sb = REPL_SB_NONE };
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': c->store = optarg; break;
@@ -146,12 +148,13 @@ static int parse_args(int argc, char **argv, struct repl_conf *c)
 		case 'i': c->ping_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': c->connect_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'L': c->log = optarg; break;
+		case 'S': c->after_sb = repl_sb_policy_parse(optarg); break;
 		default: return -EINVAL;
 		}
 	}
 	if (!c->store || !c->name || !c->listen || !c->peer || !c->nbd || !c->ctl ||
 	    (c->protocol != 'A' && c->protocol != 'C') || c->timeout_ms < 100 || c->ping_ms < 10 ||
-	    c->connect_ms < 10 || optind != argc)
+	    c->connect_ms < 10 || c->after_sb == REPL_SB_INVALID || optind != argc)
 		return -EINVAL;
 	if (c->ping_ms > c->timeout_ms / 4)
 		c->ping_ms = c->timeout_ms / 4; /* several pings per timeout */
@@ -225,7 +228,9 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &r.conf) < 0) {
 		fprintf(stderr, "usage: vigil-repld --store PATH --name NAME --listen ADDR:PORT "
 			"--peer ADDR:PORT --nbd unix:PATH --ctl PATH [--meta PATH] [--protocol A|C] "
-			"[--timeout-ms N] [--ping-ms N] [--connect-ms N] [--log PATH]\n");
+			"[--timeout-ms N] [--ping-ms N] [--connect-ms N] [--log PATH] "
+			"[--after-split-brain none|discard-zero-changes|discard-younger-primary|"
+			"discard-secondary]\n");
 		return 2;
 	}
 	if (r.conf.log && !(r.log_out = fopen(r.conf.log, "ae")))
@@ -253,8 +258,9 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = start_threads(&r);
 	if (rc == 0) {
-		repl_log(&r, "store %s, %llu bytes, disk %s, protocol %c", r.conf.store,
-			 (unsigned long long)r.md.size, repl_disk_name(r.md.disk), r.conf.protocol);
+		repl_log(&r, "store %s, %llu bytes, disk %s, protocol %c, after-split-brain %s",
+			 r.conf.store, (unsigned long long)r.md.size, repl_disk_name(r.md.disk),
+			 r.conf.protocol, repl_sb_policy_name(r.conf.after_sb));
 		rc = repl_ctl_serve(&r);
 	}
 	return rc < 0 ? 1 : 0;

@@ -40,6 +40,8 @@
 #define REPL_LAUNCH_MAX_MS  10000
 
 static const char *const protocols[] = { "C", "A", NULL };
+static const char *const sb_policies[] = { "none", "discard-zero-changes",
+					   "discard-younger-primary", "discard-secondary", NULL };
 
 static const struct vg_param_decl repl_params[] = {
 	[P_STORE] = { .name = "store", .type = VG_PARAM_PATH, .flags = VG_PARAM_REQUIRED,
@@ -69,6 +71,10 @@ static const struct vg_param_decl repl_params[] = {
 				.help = "node on which the first promote of a brand-new pair is forced" },
 	[P_STOP_GRACE_MS] = { .name = "stop_grace_ms", .type = VG_PARAM_DURATION_MS, .def = "5000",
 			      .min = 0, .max = 3600000, .help = "time between SIGTERM and SIGKILL on stop" },
+	[P_AFTER_SPLIT_BRAIN] = { .name = "after_split_brain", .type = VG_PARAM_ENUM, .def = "none",
+				  .choices = sb_policies,
+				  .help = "split-brain recovery: none (standalone, report), "
+					  "discard-zero-changes, discard-younger-primary, discard-secondary" },
 	{ .name = NULL },
 };
 

@@ -19,7 +19,7 @@
 /* Indexes into the declaration table (repl.c): open() gets the values in this order. */
 enum {
 	P_STORE, P_LISTEN, P_PEER, P_ADDRESSES, P_NBD, P_PROTOCOL, P_CONTROL, P_PIDFILE,
-	P_HELPER, P_LOG, P_TIMEOUT_MS, P_INITIAL_PRIMARY, P_STOP_GRACE_MS,
+	P_HELPER, P_LOG, P_TIMEOUT_MS, P_INITIAL_PRIMARY, P_STOP_GRACE_MS, P_AFTER_SPLIT_BRAIN,
 };
 
 struct repl;

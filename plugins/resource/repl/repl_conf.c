@@ -153,6 +153,10 @@ int repl_configure(struct repl *r, const struct vg_value *v)
 		r->argv[n++] = "--log";
 		r->argv[n++] = r->log;
 	}
+	if (strcmp(v[P_AFTER_SPLIT_BRAIN].s, "none") != 0) { /* older helpers lack the option */
+		r->argv[n++] = "--after-split-brain";
+		r->argv[n++] = (char *)v[P_AFTER_SPLIT_BRAIN].s;
+	}
 	r->argv[n] = NULL;
 	return 0;
 }
