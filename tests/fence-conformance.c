@@ -22,6 +22,7 @@
  * docs/plugin-guide.md, "Testing a fence plugin".
  */
 #include "config.h"
+#include "conformance.h"
 #include "host.h"
 #include "log.h"
 #include "loop.h"
@@ -68,7 +69,7 @@ struct fc {
 	int in_exec;         /* 1 while the plugin's exec() runs */
 	int reentrant;       /* callbacks that came from inside exec() */
 	int late;            /* requests that completed after their timeout */
-	int passed, failed;
+	struct conf_tally t;
 };
 
 static const char *const fc_actions[] = {
@@ -92,24 +93,6 @@ static uint64_t fc_mono_ms(void)
 static const char *fc_power_name(int power)
 {
 	return power >= 0 && power <= VG_POWER_OFF ? fc_powers[power] : "?";
-}
-
-static void fc_check(struct fc *fc, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fc_check(struct fc *fc, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		fc->passed++;
-	else
-		fc->failed++;
 }
 
 static void fc_done_cb(void *arg, int status, int power, const char *detail)
@@ -179,7 +162,7 @@ static int fc_run(struct fc *fc, struct fc_call *c, uint32_t action)
 
 static void fc_report(struct fc *fc, const struct fc_call *c, int ok, const char *what)
 {
-	fc_check(fc, ok, "%s (%s: status %d%s%s, power %s, %llu ms%s%s)", what,
+	conf_check(&fc->t, ok, "%s (%s: status %d%s%s, power %s, %llu ms%s%s)", what,
 		 fc_actions[c->action], c->status, c->status ? " " : "",
 		 c->status ? strerror(-c->status) : "", fc_power_name(c->power),
 		 (unsigned long long)c->elapsed_ms, c->detail[0] ? ": " : "",
@@ -194,7 +177,7 @@ static void fc_witness(struct fc *fc, uint32_t action, int want)
 
 	snprintf(cmd, sizeof(cmd), "%s %s", fc->check_cmd, fc_power_name(want));
 	rc = system(cmd);
-	fc_check(fc, rc == 0, "witness after %s: `%s` exits 0 (got %d)", fc_actions[action], cmd,
+	conf_check(&fc->t, rc == 0, "witness after %s: `%s` exits 0 (got %d)", fc_actions[action], cmd,
 		 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
 }
 
@@ -241,7 +224,7 @@ static void fc_check_list(struct fc *fc)
 		if (*p == '\n')
 			*p = ',';
 	}
-	fc_check(fc, done || c.status < 0, "list answers (status %d%s%s, %zu plugs: %.60s%s)",
+	conf_check(&fc->t, done || c.status < 0, "list answers (status %d%s%s, %zu plugs: %.60s%s)",
 		 c.status, c.status ? " " : "", c.status ? strerror(-c.status) : "", plugs,
 		 c.status ? "" : c.detail, strlen(c.detail) > 60 ? "..." : "");
 }
@@ -253,12 +236,12 @@ static void fc_check_cancel(struct fc *fc)
 	int rc;
 
 	if (!fc->info->ops.fence.cancel) {
-		fc_check(fc, 1, "cancel: not provided (the core waits for requests) # SKIP");
+		conf_check(&fc->t, 1, "cancel: not provided (the core waits for requests) # SKIP");
 		return;
 	}
 	rc = fc_start(fc, &c, VG_FENCE_STATUS, fc->timeout_ms, &id);
 	if (rc < 0) {
-		fc_check(fc, 0, "cancel: status refused by exec(): %s", strerror(-rc));
+		conf_check(&fc->t, 0, "cancel: status refused by exec(): %s", strerror(-rc));
 		return;
 	}
 	fc->in_exec = 1; /* a callback from inside cancel() is as wrong */
@@ -277,7 +260,7 @@ static void fc_check_timeout(struct fc *fc)
 	int rc = fc_start(fc, &c, VG_FENCE_STATUS, 1, &id);
 
 	if (rc < 0) {
-		fc_check(fc, 0, "timeout: status refused by exec(): %s", strerror(-rc));
+		conf_check(&fc->t, 0, "timeout: status refused by exec(): %s", strerror(-rc));
 		return;
 	}
 	fc_wait(fc, &c);
@@ -293,7 +276,7 @@ static void fc_check_close_in_flight(struct fc *fc)
 	int rc = fc_start(fc, &c, VG_FENCE_STATUS, fc->timeout_ms, &id);
 
 	if (rc < 0) {
-		fc_check(fc, 0, "close in flight: status refused by exec(): %s", strerror(-rc));
+		conf_check(&fc->t, 0, "close in flight: status refused by exec(): %s", strerror(-rc));
 		return;
 	}
 	vg_plugin_inst_close(fc->pi);
@@ -302,7 +285,7 @@ static void fc_check_close_in_flight(struct fc *fc)
 	start = fc_mono_ms();
 	while (vg_loop_child_count(fc->loop) && fc_mono_ms() - start < FC_GRACE_MS)
 		vg_loop_run_once(fc->loop, 20);
-	fc_check(fc, c.done == 0 && vg_loop_child_count(fc->loop) == 0,
+	conf_check(&fc->t, c.done == 0 && vg_loop_child_count(fc->loop) == 0,
 		 "close with a request in flight: no callback (%d), no child left (%zu)",
 		 c.done, vg_loop_child_count(fc->loop));
 }
@@ -410,25 +393,11 @@ static void fc_conf_free(struct fc *fc)
 
 static int fc_load(struct fc *fc, int verbose)
 {
-	char err[512];
+	int rc = conf_load("fence-conformance", fc->so, VG_KIND_FENCE, verbose, &fc->log, &fc->loop,
+			   &fc->reg, &fc->info);
 
-	vg_logger_init(&fc->log);
-	fc->log.to_stderr = verbose;
-	fc->log.to_syslog = 0;
-	fc->log.level = verbose ? VG_LOG_DEBUG : VG_LOG_ERR;
-	if (vg_loop_new(&fc->log, &fc->loop) < 0)
-		return -ENOMEM;
-	vg_registry_init(&fc->reg, &fc->log);
-	if (vg_registry_load_file(&fc->reg, fc->so, err, sizeof(err)) < 0) {
-		fprintf(stderr, "fence-conformance: %s\n", err);
-		return -EINVAL;
-	}
-	fc->info = fc->reg.plugins[0];
-	if (fc->info->kind != VG_KIND_FENCE) {
-		fprintf(stderr, "fence-conformance: %s: plugin \"%s\" is not a fence plugin\n",
-			fc->so, fc->info->name);
-		return -EINVAL;
-	}
+	if (rc < 0)
+		return rc;
 	fc->env = (struct vg_host_env){ .loop = fc->loop, .log = &fc->log, .local_node_id = 1 };
 	return 0;
 }
@@ -444,13 +413,13 @@ static int fc_open(struct fc *fc)
 
 	if (fc->info->ops.fence.validate) {
 		rc = fc->info->ops.fence.validate(&inst, msg, sizeof(msg));
-		fc_check(fc, rc == 0, "validate accepts the configuration%s%s",
+		conf_check(&fc->t, rc == 0, "validate accepts the configuration%s%s",
 			 msg[0] ? ": " : "", msg);
 		if (rc < 0)
 			return rc;
 	}
 	rc = vg_plugin_inst_open(&fc->env, &fc->ic, 0, &fc->pi);
-	fc_check(fc, rc == 0, "open succeeds (%d)", rc);
+	conf_check(&fc->t, rc == 0, "open succeeds (%d)", rc);
 	return rc;
 }
 
@@ -463,9 +432,9 @@ static void fc_run_checks(struct fc *fc)
 	fc_power_step(fc, VG_FENCE_REBOOT, VG_POWER_ON);
 	fc_check_cancel(fc);
 	fc_check_timeout(fc);
-	fc_check(fc, fc->reentrant == 0, "no callback from inside exec() or cancel() (%d seen)",
+	conf_check(&fc->t, fc->reentrant == 0, "no callback from inside exec() or cancel() (%d seen)",
 		 fc->reentrant);
-	fc_check(fc, fc->late == 0, "every request completed within its timeout (%d late)",
+	conf_check(&fc->t, fc->late == 0, "every request completed within its timeout (%d late)",
 		 fc->late);
 	fc_check_close_in_flight(fc);
 }
@@ -494,8 +463,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (fc_open(&fc) == 0)
 		fc_run_checks(&fc);
-	printf("%d passed, %d failed\n", fc.passed, fc.failed);
-	rc = fc.failed ? 1 : 0;
+	printf("%d passed, %d failed\n", fc.t.passed, fc.t.failed);
+	rc = fc.t.failed ? 1 : 0;
 out:
 	if (fc.pi)
 		vg_plugin_inst_close(fc.pi);

@@ -26,6 +26,7 @@
  * docs/plugin-guide.md, "Testing a replication backend".
  */
 #include "config.h"
+#include "conformance.h"
 #include "host.h"
 #include "log.h"
 #include "loop.h"
@@ -81,7 +82,7 @@ struct rc {
 	unsigned long status_calls, status_bad, status_slow;
 	uint64_t status_max_us;
 	char status_bad_msg[256];
-	int passed, failed;
+	struct conf_tally t;
 };
 
 static const char *const roles[] = { "invalid", "secondary", "primary", "unknown" };
@@ -103,24 +104,6 @@ static uint64_t rc_mono_us(void)
 static uint64_t rc_mono_ms(void)
 {
 	return rc_mono_us() / 1000;
-}
-
-static void rc_check(struct rc *rc, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void rc_check(struct rc *rc, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		rc->passed++;
-	else
-		rc->failed++;
 }
 
 static const char *rc_err(int status)
@@ -329,14 +312,14 @@ static int rc_expect_state(struct rc *rc, rc_pred pred, const char *what)
 
 	rc_describe(&a, da, sizeof(da));
 	rc_describe(&b, db, sizeof(db));
-	rc_check(rc, ok, "%s (%llu ms; A: %s; B: %s)", what, (unsigned long long)ms, da, db);
+	conf_check(&rc->t, ok, "%s (%llu ms; A: %s; B: %s)", what, (unsigned long long)ms, da, db);
 	return ok;
 }
 
 static void rc_report(struct rc *rc, int ok, const char *what, const struct rc_call *c, int st,
 		      const char *how)
 {
-	rc_check(rc, ok, "%s (%s: %d %s, %s, %llu ms%s%s)", what, c->what, st, rc_err(st), how,
+	conf_check(&rc->t, ok, "%s (%s: %d %s, %s, %llu ms%s%s)", what, c->what, st, rc_err(st), how,
 		 (unsigned long long)c->elapsed_ms, c->done ? ": " : "", c->done ? c->detail : "");
 }
 
@@ -350,7 +333,7 @@ static void rc_check_first_status(struct rc *rc)
 		int ret = rc_status(rc, &rc->node[i], &st);
 
 		rc_describe(&st, d, sizeof(d));
-		rc_check(rc, rc->status_bad == bad && ret <= 0,
+		conf_check(&rc->t, rc->status_bad == bad && ret <= 0,
 			 "status of %s right after open returns known states (return %d; %s)",
 			 rc->node[i].label, ret, d);
 	}
@@ -367,16 +350,16 @@ static int rc_check_refused_promote(struct rc *rc)
 
 	rc_status(rc, a, &st);
 	if (st.disk == VG_REPL_DISK_UPTODATE) {
-		rc_check(rc, 0, "fresh pair: A's disk is not up-to-date (it is: the params must "
+		conf_check(&rc->t, 0, "fresh pair: A's disk is not up-to-date (it is: the params must "
 			 "describe two new stores)");
 		return 0;
 	}
-	rc_check(rc, 1, "fresh pair: A's disk is %s", NAME(disks, st.disk));
+	conf_check(&rc->t, 1, "fresh pair: A's disk is %s", NAME(disks, st.disk));
 	s = rc_run(rc, a, OP_PROMOTE, &c, &how);
 	rc_report(rc, s == -EPERM && strcmp(how, "callback from inside the op") != 0,
 		  "promote of A without force on a fresh pair is refused with -EPERM", c, s, how);
 	rc_status(rc, a, &st);
-	rc_check(rc, st.role != VG_REPL_ROLE_PRIMARY, "A is not primary after the refusal (role %s)",
+	conf_check(&rc->t, st.role != VG_REPL_ROLE_PRIMARY, "A is not primary after the refusal (role %s)",
 		 NAME(roles, st.role));
 	return 1;
 }
@@ -404,7 +387,7 @@ static void rc_check_second_primary(struct rc *rc)
 		  "promote of B while A is primary is refused with -EBUSY", c, s, how);
 	rc_spin(rc, 200);
 	rc_status(rc, &rc->node[1], &st);
-	rc_check(rc, st.role != VG_REPL_ROLE_PRIMARY,
+	conf_check(&rc->t, st.role != VG_REPL_ROLE_PRIMARY,
 		 "B is not primary after the refusal (role %s)", NAME(roles, st.role));
 }
 
@@ -435,7 +418,7 @@ static void rc_check_verify(struct rc *rc)
 	int s;
 
 	if (!rc->ops->verify) {
-		rc_check(rc, 1, "verify: not provided # SKIP");
+		conf_check(&rc->t, 1, "verify: not provided # SKIP");
 		return;
 	}
 	if (!rc_expect_state(rc, pr_idle, "idle, connected pair before verify"))
@@ -444,7 +427,7 @@ static void rc_check_verify(struct rc *rc)
 	rc_report(rc, s == 0 && !strcmp(how, "through the callback"),
 		  "verify on A completes through its callback with 0", c, s, how);
 	rc_wait_state(rc, pr_connected, &ms, &a, &b);
-	rc_check(rc, a.out_of_sync_bytes == 0 && b.out_of_sync_bytes == 0,
+	conf_check(&rc->t, a.out_of_sync_bytes == 0 && b.out_of_sync_bytes == 0,
 		 "verify found 0 bytes differing (out of sync: A %llu, B %llu)",
 		 (unsigned long long)a.out_of_sync_bytes, (unsigned long long)b.out_of_sync_bytes);
 }
@@ -469,7 +452,7 @@ static void rc_check_close_in_flight(struct rc *rc)
 		vg_loop_run_once(rc->loop, 20);
 	for (int i = first; i < rc->n_calls; i++)
 		late += rc->calls[i].done;
-	rc_check(rc, late == 0 && vg_loop_child_count(rc->loop) == 0,
+	conf_check(&rc->t, late == 0 && vg_loop_child_count(rc->loop) == 0,
 		 "close with requests in flight (B %s: %d, A %s: %d): no callback (%d), no child "
 		 "left (%zu)", cb->what, rb, ca->what, ra, late, vg_loop_child_count(rc->loop));
 }
@@ -488,13 +471,13 @@ static void rc_run_checks(struct rc *rc)
 	}
 	for (int i = 0; i < rc->n_calls; i++)
 		twice += rc->calls[i].done > 1;
-	rc_check(rc, rc->reentrant == 0, "no callback from inside an op (%d seen)", rc->reentrant);
-	rc_check(rc, twice == 0, "no request completed twice (%d did)", twice);
-	rc_check(rc, rc->status_bad == 0,
+	conf_check(&rc->t, rc->reentrant == 0, "no callback from inside an op (%d seen)", rc->reentrant);
+	conf_check(&rc->t, twice == 0, "no request completed twice (%d did)", twice);
+	conf_check(&rc->t, rc->status_bad == 0,
 		 "every status() returned known, non-zero states (%lu calls, %lu bad%s%s)",
 		 rc->status_calls, rc->status_bad, rc->status_bad ? "; first: " : "",
 		 rc->status_bad_msg);
-	rc_check(rc, rc->status_slow == 0,
+	conf_check(&rc->t, rc->status_slow == 0,
 		 "status() is synchronous and cheap (max %llu us, %lu over %d ms)",
 		 (unsigned long long)rc->status_max_us, rc->status_slow, RC_STATUS_MS);
 	rc_check_close_in_flight(rc);
@@ -610,25 +593,11 @@ static void rc_conf_free(struct rc_node *n)
 
 static int rc_load(struct rc *rc, int verbose)
 {
-	char err[512];
+	int ret = conf_load("replication-conformance", rc->so, VG_KIND_REPLICATION, verbose,
+			    &rc->log, &rc->loop, &rc->reg, &rc->info);
 
-	vg_logger_init(&rc->log);
-	rc->log.to_stderr = verbose;
-	rc->log.to_syslog = 0;
-	rc->log.level = verbose ? VG_LOG_DEBUG : VG_LOG_ERR;
-	if (vg_loop_new(&rc->log, &rc->loop) < 0)
-		return -ENOMEM;
-	vg_registry_init(&rc->reg, &rc->log);
-	if (vg_registry_load_file(&rc->reg, rc->so, err, sizeof(err)) < 0) {
-		fprintf(stderr, "replication-conformance: %s\n", err);
-		return -EINVAL;
-	}
-	rc->info = rc->reg.plugins[0];
-	if (rc->info->kind != VG_KIND_REPLICATION) {
-		fprintf(stderr, "replication-conformance: %s: plugin \"%s\" is not a replication "
-			"plugin\n", rc->so, rc->info->name);
-		return -EINVAL;
-	}
+	if (ret < 0)
+		return ret;
 	rc->ops = &rc->info->ops.replication;
 	return 0;
 }
@@ -639,7 +608,7 @@ static int rc_open(struct rc *rc)
 		struct rc_node *n = &rc->node[i];
 		int ret = vg_plugin_inst_open(&n->env, &n->ic, 0, &n->pi);
 
-		rc_check(rc, ret == 0, "open node %s of %s (%d)", n->label, rc->info->name, ret);
+		conf_check(&rc->t, ret == 0, "open node %s of %s (%d)", n->label, rc->info->name, ret);
 		if (ret < 0)
 			return ret;
 	}
@@ -694,8 +663,8 @@ int main(int argc, char **argv)
 	       rc->bound_ms);
 	if (rc_open(rc) == 0)
 		rc_run_checks(rc);
-	printf("%d passed, %d failed\n", rc->passed, rc->failed);
-	ret = rc->failed ? 1 : 0;
+	printf("%d passed, %d failed\n", rc->t.passed, rc->t.failed);
+	ret = rc->t.failed ? 1 : 0;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (rc->node[i].pi)

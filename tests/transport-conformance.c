@@ -21,6 +21,7 @@
  * from these; a shorter frame is a prefix of that.
  */
 #include "config.h"
+#include "conformance.h"
 #include "host.h"
 #include "log.h"
 #include "loop.h"
@@ -114,7 +115,7 @@ struct tc {
 	uint64_t gap_wall_ms;         /* the longest gap before subtracting that */
 	int in_send;
 	uint64_t reentrant;
-	int passed, failed;
+	struct conf_tally t;
 };
 
 static uint64_t mono_ms(void)
@@ -150,24 +151,6 @@ static uint64_t xorshift(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * UINT64_C(2685821657736338717);
-}
-
-static void check(struct tc *tc, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void check(struct tc *tc, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		tc->passed++;
-	else
-		tc->failed++;
 }
 
 /* ---- test frames ---- */
@@ -559,10 +542,10 @@ static void check_probe(struct tc *tc, int from, uint32_t to, enum tc_phase ph,
 	const struct tc_rx *rx = &tc->side[1 - from].rx;
 
 	if (ret == 0 && !rx->bad_hint)
-		check(tc, 1, "%s: n%d -> n%d delivered in %llu ms", what, from + 1, 2 - from,
+		conf_check(&tc->t, 1, "%s: n%d -> n%d delivered in %llu ms", what, from + 1, 2 - from,
 		      (unsigned long long)took);
 	else
-		check(tc, 0, "%s: n%d -> n%d: %s within %llu ms (%llu frames seen, %llu corrupt, %llu with a wrong from_node)",
+		conf_check(&tc->t, 0, "%s: n%d -> n%d: %s within %llu ms (%llu frames seen, %llu corrupt, %llu with a wrong from_node)",
 		      what, from + 1, 2 - from, ret ? "not delivered" : "delivered",
 		      (unsigned long long)limit_ms, (unsigned long long)rx->frames,
 		      (unsigned long long)rx->corrupt, (unsigned long long)rx->bad_hint);
@@ -601,7 +584,7 @@ static void check_burst(struct tc *tc)
 
 	if (phase_begin(tc, PH_BURST, TC_BURST, 0) < 0)
 	{
-		check(tc, 0, "burst: out of memory");
+		conf_check(&tc->t, 0, "burst: out of memory");
 		return;
 	}
 	while (busy && mono_ms() - start < 10000) {
@@ -619,7 +602,7 @@ static void check_burst(struct tc *tc)
 		int ok = !err && !rx->corrupt && !rx->bad_hint && sent[i] == TC_BURST &&
 			 (tc->o.lossy ? rx->matched > 0 : rx->matched == TC_BURST && !rx->dup);
 
-		check(tc, ok, "burst of %d frames of 1..%zu bytes n%d -> n%d in %llu ms: %llu intact, %llu duplicated, %llu corrupt or cut, %llu with a wrong from_node, %llu own ignored, %zu sent, %llu -EAGAIN (resent)%s%s",
+		conf_check(&tc->t, ok, "burst of %d frames of 1..%zu bytes n%d -> n%d in %llu ms: %llu intact, %llu duplicated, %llu corrupt or cut, %llu with a wrong from_node, %llu own ignored, %zu sent, %llu -EAGAIN (resent)%s%s",
 		      TC_BURST, tc->max_frame, i + 1, 2 - i,
 		      (unsigned long long)(mono_ms() - start), (unsigned long long)rx->matched,
 		      (unsigned long long)rx->dup, (unsigned long long)rx->corrupt,
@@ -639,7 +622,7 @@ static void check_emsgsize(struct tc *tc)
 		m[i] = vg_plugin_inst_max_frame(tc->side[i].pi);
 		frame_fill(tc->buf, tc->max_frame + 1, (uint32_t)i + 1, PH_NONE, 0);
 		ret = tc_send(tc, i, 2 - (uint32_t)i, tc->buf, m[i] + 1);
-		check(tc, ret == -EMSGSIZE, "n%d: send of max_frame+1 (%zu bytes) returns -EMSGSIZE (got %d%s%s)",
+		conf_check(&tc->t, ret == -EMSGSIZE, "n%d: send of max_frame+1 (%zu bytes) returns -EMSGSIZE (got %d%s%s)",
 		      i + 1, m[i] + 1, ret, ret < 0 ? ": " : "", ret < 0 ? strerror(-ret) : "");
 	}
 }
@@ -654,7 +637,7 @@ static void check_vanish(struct tc *tc)
 	tc->max_send_ms = 0;
 	if (phase_begin(tc, PH_VANISH, 1, TC_PROBE_LEN < tc->max_frame ? TC_PROBE_LEN : tc->max_frame) < 0)
 	{
-		check(tc, 0, "peer vanished: out of memory");
+		conf_check(&tc->t, 0, "peer vanished: out of memory");
 		return;
 	}
 	while (mono_ms() - start < 1000) {
@@ -670,7 +653,7 @@ static void check_vanish(struct tc *tc)
 		}
 		run_for(tc, 10);
 	}
-	check(tc, tc->max_send_ms <= TC_GAP_MAX_MS,
+	conf_check(&tc->t, tc->max_send_ms <= TC_GAP_MAX_MS,
 	      "peer vanished: %llu sends from n1 in 1 s, longest %llu ms (limit %d), %llu errors%s%s",
 	      (unsigned long long)sends, (unsigned long long)tc->max_send_ms, TC_GAP_MAX_MS,
 	      (unsigned long long)errors, last_err ? ", last: " : "",
@@ -690,7 +673,7 @@ static void check_resume(struct tc *tc)
 	int ret;
 
 	ret = side_open(tc, &tc->side[1]);
-	check(tc, ret == 0, "peer back: reopen instance 2%s%s", ret ? ": " : "",
+	conf_check(&tc->t, ret == 0, "peer back: reopen instance 2%s%s", ret ? ": " : "",
 	      ret ? strerror(-ret) : "");
 	if (ret)
 		return;
@@ -701,7 +684,7 @@ static void check_resume(struct tc *tc)
 	start = mono_ms();
 	while (!n1->link_up && mono_ms() - start < 5000)
 		vg_loop_run_once(tc->loop, 5);
-	check(tc, n1->link_up, "peer back: n1 shows the link to n2 up (reported down %llu time(s) meanwhile)",
+	conf_check(&tc->t, n1->link_up, "peer back: n1 shows the link to n2 up (reported down %llu time(s) meanwhile)",
 	      (unsigned long long)n1->link_downs);
 }
 
@@ -712,13 +695,13 @@ static int run_checks(struct tc *tc)
 
 	for (int i = 0; i < 2; i++) {
 		ret = side_open(tc, &tc->side[i]);
-		check(tc, ret == 0, "open instance %d (n%d) of %s%s%s", i + 1, i + 1,
+		conf_check(&tc->t, ret == 0, "open instance %d (n%d) of %s%s%s", i + 1, i + 1,
 		      tc->info->name, ret ? ": " : "", ret ? strerror(-ret) : "");
 		if (ret)
 			return ret;
 	}
 	tc->max_frame = vg_plugin_inst_max_frame(tc->side[0].pi);
-	check(tc, tc->max_frame > 0 && tc->max_frame == vg_plugin_inst_max_frame(tc->side[1].pi),
+	conf_check(&tc->t, tc->max_frame > 0 && tc->max_frame == vg_plugin_inst_max_frame(tc->side[1].pi),
 	      "max_frame %zu on both instances", tc->max_frame);
 	tc->buf = malloc(tc->max_frame + 1);
 	if (!tc->max_frame || !tc->buf)
@@ -740,11 +723,11 @@ static int run_checks(struct tc *tc)
 
 static void run_final_checks(struct tc *tc)
 {
-	check(tc, tc->max_gap_ms <= TC_GAP_MAX_MS && tc->max_send_ms <= TC_GAP_MAX_MS,
+	conf_check(&tc->t, tc->max_gap_ms <= TC_GAP_MAX_MS && tc->max_send_ms <= TC_GAP_MAX_MS,
 	      "no blocking: the %d ms timer's longest gap was %llu ms (wall clock %llu ms with waits for a CPU), longest send %llu ms (limit %d for both)",
 	      TC_TICK_MS, (unsigned long long)tc->max_gap_ms, (unsigned long long)tc->gap_wall_ms,
 	      (unsigned long long)tc->max_send_ms, TC_GAP_MAX_MS);
-	check(tc, tc->reentrant == 0,
+	conf_check(&tc->t, tc->reentrant == 0,
 	      "no callback from inside send (%llu re-entrant calls)", (unsigned long long)tc->reentrant);
 }
 
@@ -815,11 +798,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)tc.rng, tc.o.lossy ? ", lossy" : "");
 	ret = tc_setup(&tc);
 	if (ret < 0) {
-		check(&tc, 0, "load plugin %s and set up the loop: %s", tc.o.plugin, strerror(-ret));
+		conf_check(&tc.t, 0, "load plugin %s and set up the loop: %s", tc.o.plugin, strerror(-ret));
 	} else if (run_checks(&tc) == 0) {
 		run_final_checks(&tc);
 	}
 	tc_teardown(&tc);
-	printf("%d passed, %d failed\n", tc.passed, tc.failed);
-	return tc.failed ? 1 : 0;
+	printf("%d passed, %d failed\n", tc.t.passed, tc.t.failed);
+	return tc.t.failed ? 1 : 0;
 }
