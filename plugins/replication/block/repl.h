@@ -23,7 +23,8 @@
 
 #define REPL_REGION_SIZE  65536u            /* bytes per bitmap bit */
 #define REPL_MAX_IO       (32u << 20)       /* largest NBD request and DATA message */
-#define REPL_INFLIGHT_MAX 4096              /* replicated writes awaiting an ack */
+#define REPL_INFLIGHT_MAX 4096              /* replicated writes not yet durable on the peer */
+#define REPL_INFLIGHT_SYNC (REPL_INFLIGHT_MAX / 2) /* this many: the next asks the peer to sync */
 
 /* Generation identifier of a store that never held agreed data (DRBD's "just created"). */
 #define REPL_GEN_JUST_CREATED 4u
@@ -84,7 +85,7 @@ struct repl_side {
 	uint64_t promoted_ms;
 };
 
-/* A replicated write awaiting the peer's ack. */
+/* A replicated write not yet durable on the peer (its ACK retires it). */
 struct repl_inflight {
 	uint64_t seq, off;
 	uint32_t len;
@@ -117,7 +118,9 @@ struct repl {
 	int peer_fd;             /* [L] -1 when none */
 	int session_up;          /* [L] writes are replicated */
 	uint64_t session_id;     /* [L] bumped when a session ends */
-	uint64_t next_seq, acked_seq; /* [L] */
+	uint64_t next_seq;       /* [L] last sequence number sent */
+	uint64_t applied_seq;    /* [L] written on the peer up to this one (APPLIED) */
+	uint64_t acked_seq;      /* [L] durable on the peer up to this one (ACK) */
 	struct repl_inflight inflight[REPL_INFLIGHT_MAX]; /* [L] ring */
 	size_t if_head, if_len;  /* [L] */
 	int rs_done_acked;       /* [L] the target confirmed the end of a resync */
@@ -158,13 +161,15 @@ int repl_gen_start_changes(struct repl *r);
 uint64_t repl_region_len(const struct repl *r, uint64_t region);
 
 /* repl_io.c: the store, with replication (primary side). */
-int repl_write(struct repl *r, uint64_t off, const void *buf, uint32_t len);
-int repl_zero(struct repl *r, uint64_t off, uint32_t len);
+int repl_write(struct repl *r, uint64_t off, const void *buf, uint32_t len, int fua);
+int repl_zero(struct repl *r, uint64_t off, uint32_t len, int fua);
 int repl_flush(struct repl *r);
 int repl_local_zero(struct repl *r, uint64_t off, uint32_t len);
 void repl_session_fail(struct repl *r, const char *why);
 int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
 	      const void *payload, uint32_t len);
+int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
+		    const void *payload, uint32_t len);
 
 /* repl_peer.c */
 void *repl_peer_thread(void *arg);

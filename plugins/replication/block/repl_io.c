@@ -1,10 +1,15 @@
 /*
- * vigil-repld store I/O on the primary: an application write is made
- * durable locally and sent to the peer in the same order as it hit the
- * local disk; protocol C then waits for the peer's ack (the peer acks after
- * its own fdatasync), protocol A does not.  Without a peer session the
- * written regions are marked in the dirty bitmap, and the mark is on disk
- * before the data is written, so a crash never hides a difference.
+ * vigil-repld store I/O on the primary, with NBD's durability rules: a
+ * write is written locally and sent to the peer in the same order as it hit
+ * the local disk; it is made durable only when it carries FUA, and a FLUSH
+ * makes every earlier write durable, on both nodes.  Protocol C acknowledges
+ * a plain write once the peer has written it (APPLIED) and a FUA write or a
+ * flush once the peer has made it durable (ACK); protocol A waits for
+ * neither.  A write stays in the in-flight ring until the peer's ACK says it
+ * is durable there: if the session fails first its regions become dirty.
+ * Without a peer session the written regions are marked in the dirty
+ * bitmap, and the mark is on disk before the data is written, so a crash
+ * never hides a difference.
  */
 #include "repl.h"
 #include "repl_wire.h"
@@ -16,14 +21,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
-	      const void *payload, uint32_t len)
+int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
+		    const void *payload, uint32_t len)
 {
 	uint8_t hdr[REPL_HDR_LEN] = { 0 };
 	int fd, rc;
 
 	repl_put32(hdr + REPL_OFF_MAGIC, REPL_WIRE_MAGIC);
 	repl_put16(hdr + REPL_OFF_TYPE, type);
+	repl_put16(hdr + REPL_OFF_FLAGS, flags);
 	repl_put64(hdr + REPL_OFF_SEQ, seq);
 	repl_put64(hdr + REPL_OFF_OFF, off);
 	repl_put32(hdr + REPL_OFF_LEN, payload ? len : 0);
@@ -36,6 +42,12 @@ int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
 		rc = repl_full_write(fd, payload, len);
 	pthread_mutex_unlock(&r->send_lock);
 	return rc;
+}
+
+int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
+	      const void *payload, uint32_t len)
+{
+	return repl_send_flags(r, type, 0, seq, off, payload, len);
 }
 
 /*
@@ -75,9 +87,12 @@ void repl_session_fail(struct repl *r, const char *why)
 /*
  * Before changing off..off+len: with a session, queue the write as in
  * flight and return its sequence number; without one, record the regions
- * (on disk first) and return 0.  Called with write_lock held.
+ * (on disk first) and return 0.  *sync is set when the peer must make it
+ * durable: FUA, or a ring half full of writes waiting for a durable ACK.
+ * Called with write_lock held.
  */
-static int64_t write_begin(struct repl *r, uint64_t off, uint32_t len, uint64_t *session)
+static int64_t write_begin(struct repl *r, uint64_t off, uint32_t len, uint64_t *session,
+			   int *sync)
 {
 	int64_t seq = 0;
 	int rc = 0;
@@ -94,6 +109,7 @@ static int64_t write_begin(struct repl *r, uint64_t off, uint32_t len, uint64_t 
 		seq = (int64_t)++r->next_seq;
 		*w = (struct repl_inflight){ .seq = (uint64_t)seq, .off = off, .len = len };
 		r->if_len++;
+		*sync |= r->if_len >= REPL_INFLIGHT_SYNC;
 	} else if (repl_bits_set(r, off, len) > 0 || r->md.gen[REPL_GEN_BITMAP] == 0) {
 		repl_gen_start_changes(r);
 		rc = repl_meta_save(r);
@@ -102,13 +118,17 @@ static int64_t write_begin(struct repl *r, uint64_t off, uint32_t len, uint64_t 
 	return rc < 0 ? rc : seq;
 }
 
-/* Protocol C: wait until the peer acked `seq`, or the session ended (the write is then dirty). */
-static void wait_ack(struct repl *r, uint64_t seq, uint64_t session)
+/*
+ * Protocol C: wait until the peer has written `seq` (durable: made it
+ * durable), or the session ended (the write is then dirty).
+ */
+static void wait_ack(struct repl *r, uint64_t seq, uint64_t session, int durable)
 {
 	if (r->conf.protocol != 'C' || seq == 0)
 		return;
 	pthread_mutex_lock(&r->lock);
-	while (r->session_id == session && r->acked_seq < seq)
+	while (r->session_id == session && r->acked_seq < seq &&
+	       (durable || r->applied_seq < seq))
 		pthread_cond_wait(&r->cond, &r->lock);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -118,26 +138,28 @@ static int local_sync(struct repl *r)
 	return fdatasync(r->store_fd) < 0 ? -errno : 0;
 }
 
+/* A write or zeroing: durable on both nodes before it returns only with `fua`. */
 static int replicate(struct repl *r, uint16_t type, uint64_t off, const void *buf, uint32_t len,
-		     int (*local)(struct repl *, uint64_t, const void *, uint32_t))
+		     int fua, int (*local)(struct repl *, uint64_t, const void *, uint32_t))
 {
 	uint64_t session;
 	int64_t seq;
-	int rc;
+	int rc, sync = fua;
 
 	pthread_mutex_lock(&r->write_lock);
-	seq = write_begin(r, off, len, &session);
+	seq = write_begin(r, off, len, &session, &sync);
 	if (seq < 0) {
 		pthread_mutex_unlock(&r->write_lock);
 		return (int)seq;
 	}
 	rc = local(r, off, buf, len);
-	if (rc == 0 && seq > 0 && repl_send(r, type, (uint64_t)seq, off, buf, len) < 0)
+	if (rc == 0 && seq > 0 &&
+	    repl_send_flags(r, type, sync ? REPL_F_SYNC : 0, (uint64_t)seq, off, buf, len) < 0)
 		repl_session_fail(r, "send failed");
 	pthread_mutex_unlock(&r->write_lock);
-	if (rc == 0)
+	if (rc == 0 && fua)
 		rc = local_sync(r);
-	wait_ack(r, (uint64_t)seq, session);
+	wait_ack(r, (uint64_t)seq, session, fua);
 	return rc;
 }
 
@@ -184,18 +206,22 @@ static int local_zero_cb(struct repl *r, uint64_t off, const void *buf, uint32_t
 	return repl_local_zero(r, off, len);
 }
 
-int repl_write(struct repl *r, uint64_t off, const void *buf, uint32_t len)
+int repl_write(struct repl *r, uint64_t off, const void *buf, uint32_t len, int fua)
 {
-	return replicate(r, REPL_MSG_DATA, off, buf, len, local_write);
+	return replicate(r, REPL_MSG_DATA, off, buf, len, fua, local_write);
 }
 
 /* Trim and write-zeroes both zero the range, so both copies stay byte-identical. */
-int repl_zero(struct repl *r, uint64_t off, uint32_t len)
+int repl_zero(struct repl *r, uint64_t off, uint32_t len, int fua)
 {
-	return replicate(r, REPL_MSG_ZERO, off, NULL, len, local_zero_cb);
+	return replicate(r, REPL_MSG_ZERO, off, NULL, len, fua, local_zero_cb);
 }
 
-/* Local fdatasync, and the peer's (waited for under protocol C). */
+/*
+ * Every earlier write durable: a local fdatasync, and a FLUSH the peer
+ * ACKs after its own (waited for under protocol C).  The FLUSH is sent
+ * first so that both syncs run at once.
+ */
 int repl_flush(struct repl *r)
 {
 	uint64_t session;
@@ -218,6 +244,6 @@ int repl_flush(struct repl *r)
 		repl_session_fail(r, "send failed");
 	pthread_mutex_unlock(&r->write_lock);
 	rc = local_sync(r);
-	wait_ack(r, (uint64_t)seq, session);
+	wait_ack(r, (uint64_t)seq, session, 1);
 	return rc;
 }

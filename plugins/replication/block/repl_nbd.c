@@ -254,11 +254,11 @@ static int serve_one(struct repl *r, int fd, const uint8_t *q, uint8_t *buf)
 			return reply(fd, NBD_EIO, cookie, NULL, 0);
 		return reply(fd, 0, cookie, buf, len);
 	case NBD_CMD_WRITE:
-		rc = in_range ? repl_write(r, off, buf, len) : -ENOSPC;
+		rc = in_range ? repl_write(r, off, buf, len, flags & NBD_CMD_FLAG_FUA) : -ENOSPC;
 		return reply(fd, rc < 0 ? nbd_errno(rc) : 0, cookie, NULL, 0);
 	case NBD_CMD_TRIM:
 	case NBD_CMD_WRITE_ZEROES:
-		rc = in_range ? repl_zero(r, off, len) : -ENOSPC;
+		rc = in_range ? repl_zero(r, off, len, flags & NBD_CMD_FLAG_FUA) : -ENOSPC;
 		return reply(fd, rc < 0 ? nbd_errno(rc) : 0, cookie, NULL, 0);
 	case NBD_CMD_FLUSH:
 		rc = repl_flush(r);

@@ -286,7 +286,7 @@ static uint64_t session_start(struct repl *r, int fd, enum repl_decision d,
 	r->peer_fd = fd;
 	r->session_up = 1;
 	session = r->session_id;
-	r->next_seq = r->acked_seq = 0;
+	r->next_seq = r->applied_seq = r->acked_seq = 0;
 	r->if_len = 0;
 	r->rs_done_acked = 0;
 	r->peer_role = ph->side.role;

@@ -1,9 +1,13 @@
 /*
  * vigil-repld receiver: one thread per peer session applies what the peer
- * sends, in order.  A secondary writes replicated data and acks it only
- * after fdatasync (both protocols: an ack always means durable on the
- * peer).  Every number from the wire is checked against the store before
- * it is used; anything malformed ends the session, never the store.
+ * sends, in order.  A secondary writes replicated data and answers APPLIED;
+ * a FLUSH, or a write flagged REPL_F_SYNC (FUA), is made durable with
+ * everything before it and answered ACK (both protocols: an ACK always
+ * means durable on the peer).  When the stream pauses for REPL_IDLE_SYNC_MS
+ * with writes not yet durable, or REPL_SYNC_BYTES of them have piled up,
+ * one fdatasync covers them all and is ACKed, so the primary forgets them
+ * (group commit).  Every number from the wire is checked against the store
+ * before it is used; anything malformed ends the session, never the store.
  */
 #include "repl.h"
 #include "repl_wire.h"
@@ -15,11 +19,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#define REPL_IDLE_SYNC_MS 2            /* a pause this long: sync what was applied */
+#define REPL_SYNC_BYTES   (64u << 20)  /* this much applied since the last sync: sync now */
+
 struct rx {
 	struct repl *r;
 	int fd;
 	uint8_t *buf;    /* payload, grown up to REPL_MAX_IO */
 	size_t cap;
+	uint64_t applied; /* last write answered APPLIED and not ACKed since (0: none) */
+	uint64_t unsynced; /* bytes written to the store since the last fdatasync */
 };
 
 static int rx_payload(struct rx *x, uint32_t len)
@@ -56,10 +65,22 @@ static int store_pwrite(struct repl *r, uint64_t off, const uint8_t *p, uint32_t
 	return 0;
 }
 
-/* DATA, ZERO, FLUSH: make it durable, then ack its sequence number. */
-static int rx_write(struct rx *x, uint16_t type, uint64_t seq, uint64_t off, uint32_t len)
+/* Everything written so far durable, then ACK `seq`. */
+static int rx_sync(struct rx *x, uint64_t seq)
+{
+	if (x->unsynced && fdatasync(x->r->store_fd) < 0)
+		return -errno;
+	x->unsynced = 0;
+	x->applied = 0;
+	return repl_send(x->r, REPL_MSG_ACK, seq, 0, NULL, 0);
+}
+
+/* DATA, ZERO, FLUSH: apply it, sync when asked, then answer with its sequence number. */
+static int rx_write(struct rx *x, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
+		    uint32_t len)
 {
 	struct repl *r = x->r;
+	int sync = type == REPL_MSG_FLUSH || (flags & REPL_F_SYNC);
 	int rc = 0;
 
 	if (type != REPL_MSG_FLUSH && !in_store(r, off, len))
@@ -74,13 +95,25 @@ static int rx_write(struct rx *x, uint16_t type, uint64_t seq, uint64_t off, uin
 		rc = store_pwrite(r, off, x->buf, len);
 	else if (rc == 0 && type == REPL_MSG_ZERO)
 		rc = repl_local_zero(r, off, len);
-	if (rc == 0 && fdatasync(r->store_fd) < 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = repl_send(r, REPL_MSG_ACK, seq, 0, NULL, 0);
-	return rc;
+	if (rc < 0)
+		return rc;
+	x->unsynced += type == REPL_MSG_FLUSH ? 0 : len;
+	if (sync || x->unsynced >= REPL_SYNC_BYTES)
+		return rx_sync(x, seq);
+	x->applied = seq;
+	return repl_send(r, REPL_MSG_APPLIED, seq, 0, NULL, 0);
 }
 
+static void rx_applied(struct repl *r, uint64_t seq)
+{
+	pthread_mutex_lock(&r->lock);
+	if (seq > r->applied_seq && seq <= r->next_seq)
+		r->applied_seq = seq;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Durable on the peer up to `seq`: those writes leave the in-flight ring. */
 static void rx_ack(struct repl *r, uint64_t seq)
 {
 	pthread_mutex_lock(&r->lock);
@@ -107,6 +140,7 @@ static int rx_rs_data(struct rx *x, uint64_t off, uint32_t len)
 	rc = rx_payload(x, len);
 	if (rc == 0)
 		rc = store_pwrite(r, off, x->buf, len);
+	x->unsynced += len;
 	if (rc == 0) {
 		pthread_mutex_lock(&r->lock);
 		r->sync_done += len;
@@ -131,6 +165,8 @@ static int rx_rs_done(struct rx *x, uint32_t len)
 	rc = rx_payload(x, len);
 	if (rc == 0 && fdatasync(r->store_fd) < 0)
 		rc = -errno;
+	if (rc == 0)
+		x->unsynced = 0;
 	for (int i = 0; i < REPL_GEN_N; i++)
 		gen[i] = repl_get64(x->buf + 8 * i);
 	if (rc == 0)
@@ -175,7 +211,7 @@ static int rx_ov_reply(struct rx *x, uint64_t id, uint64_t off, uint32_t len)
 
 static int rx_one(struct rx *x, const uint8_t *hdr)
 {
-	uint16_t type = repl_get16(hdr + REPL_OFF_TYPE);
+	uint16_t type = repl_get16(hdr + REPL_OFF_TYPE), flags = repl_get16(hdr + REPL_OFF_FLAGS);
 	uint64_t seq = repl_get64(hdr + REPL_OFF_SEQ), off = repl_get64(hdr + REPL_OFF_OFF);
 	uint32_t len = repl_get32(hdr + REPL_OFF_LEN);
 
@@ -185,9 +221,12 @@ static int rx_one(struct rx *x, const uint8_t *hdr)
 	case REPL_MSG_DATA:
 	case REPL_MSG_ZERO:
 	case REPL_MSG_FLUSH:
-		return rx_write(x, type, seq, off, len);
+		return rx_write(x, type, flags, seq, off, len);
 	case REPL_MSG_ACK:
 		rx_ack(x->r, seq);
+		return len ? -EPROTO : 0;
+	case REPL_MSG_APPLIED:
+		rx_applied(x->r, seq);
 		return len ? -EPROTO : 0;
 	case REPL_MSG_RS_DATA:
 		return rx_rs_data(x, off, len);
@@ -228,7 +267,16 @@ void *repl_recv_thread(void *arg)
 	x.fd = pfd.fd = r->peer_fd;
 	pthread_mutex_unlock(&r->lock);
 	for (;;) {
-		rc = poll(&pfd, 1, (int)r->conf.timeout_ms);
+		rc = poll(&pfd, 1, x.applied ? REPL_IDLE_SYNC_MS : (int)r->conf.timeout_ms);
+		if (rc == 0 && x.applied) {
+			/* A pause with writes not yet durable: one sync for all of them. */
+			rc = rx_sync(&x, x.applied);
+			if (rc < 0) {
+				snprintf(why, sizeof(why), "sync: %s", strerror(-rc));
+				break;
+			}
+			continue;
+		}
 		if (rc == 0) {
 			snprintf(why, sizeof(why), "peer silent for %u ms", r->conf.timeout_ms);
 			break;

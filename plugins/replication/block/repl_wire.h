@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define REPL_WIRE_MAGIC   0x56475250u /* "VGRP" */
-#define REPL_WIRE_VERSION 1u
+#define REPL_WIRE_VERSION 2u /* 2: DATA/ZERO flag REPL_F_SYNC, APPLIED */
 #define REPL_HDR_LEN      32u
 
 enum repl_msg {
@@ -19,8 +19,8 @@ enum repl_msg {
 	REPL_MSG_HELLO = 1,       /* payload: struct repl_hello (encoded) */
 	REPL_MSG_BITMAP = 2,      /* payload: the sender's dirty bitmap */
 	REPL_MSG_DECIDE = 3,      /* off: enum repl_decision as the sender sees it */
-	REPL_MSG_DATA = 4,        /* a replicated write: seq, off, payload */
-	REPL_MSG_ZERO = 5,        /* zero off..off+len (trim, write zeroes): seq, no payload */
+	REPL_MSG_DATA = 4,        /* a replicated write: seq, off, payload; flags REPL_F_SYNC */
+	REPL_MSG_ZERO = 5,        /* zero off..off+len (trim, write zeroes): seq, no payload; flags */
 	REPL_MSG_FLUSH = 6,       /* make everything before durable; acked by seq */
 	REPL_MSG_ACK = 7,         /* seq: every message up to seq is durable on the peer */
 	REPL_MSG_RS_DATA = 8,     /* resync block: off, payload */
@@ -30,7 +30,12 @@ enum repl_msg {
 	REPL_MSG_STATE = 12,      /* off: role << 32 | disk of the sender */
 	REPL_MSG_OV_REQ = 13,     /* verify: seq = verify id, off = region; payload: its SHA-256 */
 	REPL_MSG_OV_REPLY = 14,   /* seq, off as asked; payload: u32 1 = differs, 0 = same */
+	REPL_MSG_APPLIED = 15,    /* seq: every message up to seq is written on the peer (not yet
+				     durable: ACK says that) */
 };
+
+/* Header flags of DATA and ZERO. */
+#define REPL_F_SYNC 1u /* make it and everything before durable, then ACK (else APPLIED) */
 
 /* Header field offsets. */
 #define REPL_OFF_MAGIC 0   /* u32 */
