@@ -23,6 +23,8 @@
 
 #define REPL_REGION_SIZE  65536u            /* bytes per bitmap bit */
 #define REPL_MAX_IO       (32u << 20)       /* largest NBD request and DATA message */
+#define REPL_RS_MAX       (1u << 20)        /* largest RS_DATA message (wire version 3) */
+#define REPL_SENDFILE_MIN 16384u            /* smaller payloads are copied: sendfile costs more */
 #define REPL_INFLIGHT_MAX 4096              /* replicated writes not yet durable on the peer */
 #define REPL_INFLIGHT_SYNC (REPL_INFLIGHT_MAX / 2) /* this many: the next asks the peer to sync */
 
@@ -108,6 +110,7 @@ struct repl {
 	pthread_mutex_t write_lock;
 	pthread_mutex_t send_lock;
 	pthread_cond_t cond;     /* any change of the [L] state */
+	pthread_cond_t session_cond; /* a session ended (CLOCK_MONOTONIC) */
 	struct repl_meta md;     /* [L] */
 	uint64_t dirty_bits;     /* [L] bits set in md.bitmap */
 	uint32_t role, peer_role, peer_disk, conn; /* [L] enum vg_repl_* */
@@ -144,6 +147,7 @@ const char *repl_role_name(uint32_t v);
 const char *repl_disk_name(uint32_t v);
 const char *repl_conn_name(uint32_t v);
 int repl_full_write(int fd, const void *buf, size_t len);
+int repl_full_write2(int fd, const void *a, size_t alen, const void *b, size_t blen);
 int repl_full_read(int fd, void *buf, size_t len);
 struct sockaddr_storage;
 int repl_parse_addr(const char *hostport, struct sockaddr_storage *ss, unsigned int *len);
@@ -168,6 +172,8 @@ int repl_local_zero(struct repl *r, uint64_t off, uint32_t len);
 void repl_session_fail(struct repl *r, const char *why);
 int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
 	      const void *payload, uint32_t len);
+int repl_send_store(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
+		    uint32_t len);
 int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
 		    const void *payload, uint32_t len);
 

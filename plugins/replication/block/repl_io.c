@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,9 +38,46 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 	pthread_mutex_lock(&r->lock);
 	fd = r->peer_fd;
 	pthread_mutex_unlock(&r->lock);
-	rc = fd < 0 ? -ENOTCONN : repl_full_write(fd, hdr, sizeof(hdr));
-	if (rc == 0 && payload && len)
-		rc = repl_full_write(fd, payload, len);
+	rc = fd < 0 ? -ENOTCONN : repl_full_write2(fd, hdr, sizeof(hdr), payload, payload ? len : 0);
+	pthread_mutex_unlock(&r->send_lock);
+	return rc;
+}
+
+/*
+ * A message whose payload is the store's own bytes off..off+len, sent from
+ * the page cache with sendfile(2): no copy through a buffer of ours.  The
+ * socket may still reference those pages after this returns, so a later
+ * write to them can reach the peer inside this message: callers use it
+ * only where that is harmless (see repl_write and send_run).
+ */
+int repl_send_store(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
+		    uint32_t len)
+{
+	uint8_t hdr[REPL_HDR_LEN] = { 0 };
+	off_t pos = (off_t)off;
+	int fd, rc;
+
+	repl_put32(hdr + REPL_OFF_MAGIC, REPL_WIRE_MAGIC);
+	repl_put16(hdr + REPL_OFF_TYPE, type);
+	repl_put16(hdr + REPL_OFF_FLAGS, flags);
+	repl_put64(hdr + REPL_OFF_SEQ, seq);
+	repl_put64(hdr + REPL_OFF_OFF, off);
+	repl_put32(hdr + REPL_OFF_LEN, len);
+	pthread_mutex_lock(&r->send_lock);
+	pthread_mutex_lock(&r->lock);
+	fd = r->peer_fd;
+	pthread_mutex_unlock(&r->lock);
+	rc = fd < 0 ? -ENOTCONN : 0;
+	if (rc == 0 && send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_MORE) != sizeof(hdr))
+		rc = -EIO; /* a blocking socket sends 32 bytes whole or fails */
+	while (rc == 0 && pos < (off_t)(off + len)) {
+		ssize_t n = sendfile(fd, r->store_fd, &pos, (size_t)(off + len - (uint64_t)pos));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = n < 0 ? -errno : -EIO; /* 0: the store is shorter than it was */
+	}
 	pthread_mutex_unlock(&r->send_lock);
 	return rc;
 }
@@ -76,6 +114,7 @@ void repl_session_fail(struct repl *r, const char *why)
 	r->peer_fd = -1;
 	r->session_up = 0;
 	r->session_id++;
+	pthread_cond_broadcast(&r->session_cond);
 	r->peer_role = VG_REPL_ROLE_UNKNOWN;
 	r->peer_disk = VG_REPL_DISK_UNKNOWN;
 	if (r->conn != VG_REPL_CONN_STANDALONE)
@@ -138,6 +177,24 @@ static int local_sync(struct repl *r)
 	return fdatasync(r->store_fd) < 0 ? -errno : 0;
 }
 
+/*
+ * Send a write just made locally.  Under protocol C the data goes from the
+ * page cache (repl_send_store): the client's reply waits for the peer's
+ * APPLIED, which comes after the peer consumed the message (and after TCP
+ * acknowledged it), so a write that depends on this one cannot change those
+ * pages while the message is in flight; only a concurrent write to the same
+ * bytes can, and its own message follows, as on a local disk the result of
+ * such a race is one of the two.  Under protocol A the reply does not wait,
+ * so the data is copied into the socket.
+ */
+static int send_write(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
+		      const void *buf, uint32_t len)
+{
+	if (type == REPL_MSG_DATA && r->conf.protocol == 'C' && len >= REPL_SENDFILE_MIN)
+		return repl_send_store(r, type, flags, seq, off, len);
+	return repl_send_flags(r, type, flags, seq, off, buf, len);
+}
+
 /* A write or zeroing: durable on both nodes before it returns only with `fua`. */
 static int replicate(struct repl *r, uint16_t type, uint64_t off, const void *buf, uint32_t len,
 		     int fua, int (*local)(struct repl *, uint64_t, const void *, uint32_t))
@@ -153,8 +210,8 @@ static int replicate(struct repl *r, uint16_t type, uint64_t off, const void *bu
 		return (int)seq;
 	}
 	rc = local(r, off, buf, len);
-	if (rc == 0 && seq > 0 &&
-	    repl_send_flags(r, type, sync ? REPL_F_SYNC : 0, (uint64_t)seq, off, buf, len) < 0)
+	if (rc == 0 && seq > 0 && send_write(r, type, sync ? REPL_F_SYNC : 0, (uint64_t)seq, off,
+					     buf, len) < 0)
 		repl_session_fail(r, "send failed");
 	pthread_mutex_unlock(&r->write_lock);
 	if (rc == 0 && fua)

@@ -50,6 +50,7 @@
 #define NBD_FLAG_SEND_FUA     (1u << 3)
 #define NBD_FLAG_SEND_TRIM    (1u << 5)
 #define NBD_FLAG_SEND_WRITE_ZEROES (1u << 6)
+#define NBD_FLAG_CAN_MULTI_CONN (1u << 8)
 
 #define NBD_CMD_READ  0u
 #define NBD_CMD_WRITE 1u
@@ -68,8 +69,17 @@
 
 #define NBD_OPT_MAX 4096u       /* longest option payload accepted */
 
+#define NBD_CLIENTS_MAX 16      /* connections served at once (one thread each) */
+
+/*
+ * CAN_MULTI_CONN: a FLUSH on one connection covers every write completed on
+ * any of them.  It does: a write is replied to only after it was written
+ * locally and queued to the peer under write_lock, and a FLUSH syncs the
+ * store and travels behind every queued message.
+ */
 static const uint16_t export_flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA |
-				     NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES;
+				     NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES |
+				     NBD_FLAG_CAN_MULTI_CONN;
 
 static int opt_reply(int fd, uint32_t opt, uint32_t type, const void *data, uint32_t len)
 {
@@ -318,27 +328,63 @@ static int nbd_listen(struct repl *r)
 	return fd;
 }
 
+struct nbd_conn {
+	struct repl *r;
+	int fd;
+};
+
+static void *conn_thread(void *arg)
+{
+	struct nbd_conn *c = arg;
+	struct repl *r = c->r;
+
+	serve(r, c->fd);
+	close(c->fd);
+	free(c);
+	pthread_mutex_lock(&r->lock);
+	r->nbd_clients--;
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Accepts clients; each is served by its own thread, up to NBD_CLIENTS_MAX. */
 void *repl_nbd_thread(void *arg)
 {
 	struct repl *r = arg;
-	int lfd = nbd_listen(r), fd;
+	int lfd = nbd_listen(r), fd, busy;
+	struct nbd_conn *c;
+	pthread_attr_t attr;
+	pthread_t t;
 
 	if (lfd < 0) {
 		repl_log(r, "nbd: cannot listen on %s: %s", r->conf.nbd, strerror(-lfd));
 		return NULL;
 	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		pthread_mutex_lock(&r->lock);
-		r->nbd_clients++;
+		busy = r->nbd_clients >= NBD_CLIENTS_MAX;
+		if (!busy)
+			r->nbd_clients++;
 		pthread_mutex_unlock(&r->lock);
-		serve(r, fd);
+		c = busy ? NULL : malloc(sizeof(*c));
+		if (c) {
+			*c = (struct nbd_conn){ .r = r, .fd = fd };
+			if (pthread_create(&t, &attr, conn_thread, c) == 0)
+				continue;
+			free(c);
+		}
+		repl_log(r, "nbd: refusing a client: %s", busy ? "too many connections" : "no memory");
 		close(fd);
-		pthread_mutex_lock(&r->lock);
-		r->nbd_clients--;
-		pthread_mutex_unlock(&r->lock);
+		if (!busy) {
+			pthread_mutex_lock(&r->lock);
+			r->nbd_clients--;
+			pthread_mutex_unlock(&r->lock);
+		}
 	}
 	return NULL;
 }

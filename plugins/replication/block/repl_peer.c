@@ -318,7 +318,12 @@ static uint64_t session_start(struct repl *r, int fd, enum repl_decision d,
 	return session;
 }
 
-/* Keepalive until the session ends: a ping every ping_ms, a timeout when the peer is silent. */
+/*
+ * Keepalive until the session ends: a ping every ping_ms, a timeout when
+ * the peer is silent.  It sleeps on its own condition (session_cond, told
+ * only when a session ends), not on `cond`, which every APPLIED and ACK
+ * broadcasts.
+ */
 static void keepalive(struct repl *r, uint64_t session)
 {
 	struct timespec ts;
@@ -326,11 +331,13 @@ static void keepalive(struct repl *r, uint64_t session)
 
 	pthread_mutex_lock(&r->lock);
 	while (r->session_id == session && !r->stopping) {
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += (long)(r->conf.ping_ms % 1000) * 1000000;
 		ts.tv_sec += r->conf.ping_ms / 1000 + ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+		while (r->session_id == session &&
+		       pthread_cond_timedwait(&r->session_cond, &r->lock, &ts) != ETIMEDOUT)
+			;
 		if (r->session_id != session)
 			break;
 		silent = repl_now_ms() - r->last_rx_ms;

@@ -135,7 +135,7 @@ static int rx_rs_data(struct rx *x, uint64_t off, uint32_t len)
 	pthread_mutex_lock(&r->lock);
 	target = r->conn == VG_REPL_CONN_SYNC_TARGET;
 	pthread_mutex_unlock(&r->lock);
-	if (!in_store(r, off, len) || len > REPL_REGION_SIZE || !target)
+	if (!in_store(r, off, len) || len > REPL_RS_MAX || off % REPL_REGION_SIZE || !target)
 		return -EPROTO;
 	rc = rx_payload(x, len);
 	if (rc == 0)

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #define REPL_WIRE_MAGIC   0x56475250u /* "VGRP" */
-#define REPL_WIRE_VERSION 2u /* 2: DATA/ZERO flag REPL_F_SYNC, APPLIED */
+#define REPL_WIRE_VERSION 3u /* 2: DATA/ZERO flag REPL_F_SYNC, APPLIED; 3: RS_DATA up to
+				 REPL_RS_MAX (several regions) */
 #define REPL_HDR_LEN      32u
 
 enum repl_msg {
@@ -23,7 +24,8 @@ enum repl_msg {
 	REPL_MSG_ZERO = 5,        /* zero off..off+len (trim, write zeroes): seq, no payload; flags */
 	REPL_MSG_FLUSH = 6,       /* make everything before durable; acked by seq */
 	REPL_MSG_ACK = 7,         /* seq: every message up to seq is durable on the peer */
-	REPL_MSG_RS_DATA = 8,     /* resync block: off, payload */
+	REPL_MSG_RS_DATA = 8,     /* resync: off (region-aligned), payload: whole regions, at most
+				     REPL_RS_MAX bytes */
 	REPL_MSG_RS_DONE = 9,     /* end of resync; payload: the source's 4 generation ids */
 	REPL_MSG_RS_DONE_ACK = 10,
 	REPL_MSG_PING = 11,

@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +79,27 @@ int repl_full_write(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Header and payload in one sendmsg where possible: one segment, one wakeup. */
+int repl_full_write2(int fd, const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct iovec iov[2] = { { (void *)a, alen }, { (void *)b, blen } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = blen ? 2 : 1 };
+	ssize_t n;
+
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != ENOTSOCK)
+		return -errno;
+	if (n < 0)
+		n = 0; /* not a socket: plain writes below */
+	if ((size_t)n < alen)
+		return repl_full_write(fd, (const char *)a + n, alen - (size_t)n) ?:
+		       (blen ? repl_full_write(fd, b, blen) : 0);
+	n -= (ssize_t)alen;
+	return blen ? repl_full_write(fd, (const char *)b + n, blen - (size_t)n) : 0;
 }
 
 /* "192.0.2.1:7789", "[::1]:7789" is not supported: "::1:7789" is (last colon splits). */
@@ -223,6 +245,7 @@ int main(int argc, char **argv)
 {
 	static struct repl r;
 	char meta[4096];
+	pthread_condattr_t ca;
 	int rc;
 
 	if (parse_args(argc, argv, &r.conf) < 0) {
@@ -243,6 +266,9 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&r.write_lock, NULL);
 	pthread_mutex_init(&r.send_lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r.session_cond, &ca);
 	r.peer_fd = -1;
 	r.role = VG_REPL_ROLE_SECONDARY;
 	r.peer_role = VG_REPL_ROLE_UNKNOWN;
