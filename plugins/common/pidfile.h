@@ -1,11 +1,12 @@
 /*
- * repl plugin (a copy of the process plugin's): the pidfile and /proc.  The pidfile is how an instance
+ * Resource plugins' pidfile and /proc helpers (plugins/common, used by
+ * process and repl).  The pidfile is how an instance
  * (and any later instance, after vigild restarts) finds its process; the
  * start time from /proc/PID/stat guards against a reused pid.  All of it
  * is fast local file I/O, fine on the event loop.
  */
-#ifndef VG_REPL_PIDFILE_H
-#define VG_REPL_PIDFILE_H
+#ifndef VG_COMMON_PIDFILE_H
+#define VG_COMMON_PIDFILE_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-/* repl plugin: the pidfile and /proc (see pidfile.h); a copy of the process plugin's. */
+/* The pidfile and /proc (see pidfile.h). */
 #include "pidfile.h"
 
 #include <errno.h>
