@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include "ipmi.h"
+#include "netaddr.h"
 
 /* Parameter indexes: the order of ipmi_params[]. */
 enum {
@@ -94,40 +95,6 @@ struct ipmi {
 };
 
 /*
- * Parse an IPv4 or IPv6 literal (IPv6 may carry "%ifname") into *sa.
- * inet_pton only: never a name lookup.  Returns 0 or -EINVAL.
- */
-static int ipmi_addr_parse(const char *s, uint16_t port, struct sockaddr_storage *sa,
-			   socklen_t *salen)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-	char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 1], *pct;
-
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*salen = sizeof(*sin);
-		return 0;
-	}
-	if (strlen(s) >= sizeof(tmp))
-		return -EINVAL;
-	strcpy(tmp, s);
-	pct = strchr(tmp, '%');
-	if (pct)
-		*pct++ = '\0';
-	if (inet_pton(AF_INET6, tmp, &sin6->sin6_addr) != 1)
-		return -EINVAL;
-	if (pct && !(sin6->sin6_scope_id = if_nametoindex(pct)))
-		return -EINVAL;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	*salen = sizeof(*sin6);
-	return 0;
-}
-
-/*
  * Read the password file into pass (IPMI_PASS_MAX bytes, zero-padded).
  * Refuses a file that group or others may read or write, like the
  * cluster key.  Returns 0 or a negative errno with a line in errbuf.
@@ -185,7 +152,7 @@ static int ipmi_check(const struct vg_instance *inst, struct ipmi_target *t,
 	const struct vg_value *v = inst->params;
 	const char *user = v[P_USER].s ? v[P_USER].s : "";
 
-	if (ipmi_addr_parse(v[P_ADDRESS].s, (uint16_t)v[P_PORT].i, &t->sa, &t->salen) < 0) {
+	if (vgc_addr_parse(v[P_ADDRESS].s, (uint16_t)v[P_PORT].i, &t->sa, &t->salen) < 0) {
 		snprintf(errbuf, errlen, "address must be an IPv4 or IPv6 literal (names are not resolved), got \"%s\"",
 			 v[P_ADDRESS].s);
 		return -EINVAL;

@@ -25,6 +25,8 @@
 
 #include <vigil/plugin.h>
 
+#include "netaddr.h"
+
 #define MCAST_MAX_FRAME   1400
 #define MCAST_RX_BURST    64          /* datagrams per fd callback, keeps the loop fair */
 #define MCAST_RCVBUF      (1 << 20)   /* 1 MiB, best effort */
@@ -69,56 +71,6 @@ struct mcast {
 	unsigned char buf[MCAST_MAX_FRAME];
 };
 
-/*
- * Parse an IPv4 or IPv6 literal (IPv6 may carry "%ifname") into *sa with
- * `port`.  inet_pton only: never a name lookup.  Returns 0 or -EINVAL.
- */
-static int mcast_addr_parse(const char *s, uint16_t port,
-			    struct sockaddr_storage *sa, socklen_t *salen)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-	char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
-	char *pct;
-
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*salen = sizeof(*sin);
-		return 0;
-	}
-	if (strlen(s) >= sizeof(tmp))
-		return -EINVAL;
-	strcpy(tmp, s);
-	pct = strchr(tmp, '%');
-	if (pct)
-		*pct++ = '\0';
-	if (inet_pton(AF_INET6, tmp, &sin6->sin6_addr) != 1)
-		return -EINVAL;
-	if (pct) {
-		sin6->sin6_scope_id = if_nametoindex(pct);
-		if (!sin6->sin6_scope_id)
-			return -EINVAL;
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	*salen = sizeof(*sin6);
-	return 0;
-}
-
-/* Same host address (ports ignored). */
-static int mcast_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
 static int mcast_is_group(const struct sockaddr_storage *sa)
 {
 	if (sa->ss_family == AF_INET)
@@ -132,7 +84,7 @@ static int mcast_group_init(struct mcast *m, const struct vg_instance *inst)
 	const char *s = inst->params[P_GROUP].s;
 	uint16_t port = (uint16_t)inst->params[P_PORT].i;
 
-	if (!s || mcast_addr_parse(s, port, &m->group, &m->group_len) < 0 ||
+	if (!s || vgc_addr_parse(s, port, &m->group, &m->group_len) < 0 ||
 	    !mcast_is_group(&m->group)) {
 		vg_err(m->host, "udp-mcast: group must be an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast literal, got \"%s\"",
 		       s ? s : "");
@@ -158,7 +110,7 @@ static int mcast_nodes_init(struct mcast *m)
 		if (!n || !n->addr)
 			continue;
 		mn = &m->nodes[m->n_nodes];
-		if (mcast_addr_parse(n->addr, 0, &mn->sa, &len) < 0 ||
+		if (vgc_addr_parse(n->addr, 0, &mn->sa, &len) < 0 ||
 		    mn->sa.ss_family != m->group.ss_family) {
 			vg_err(m->host, "udp-mcast: node %u (%s): address \"%s\" must be an %s literal like the group (names are not resolved)",
 			       n->id, n->name, n->addr,
@@ -186,7 +138,7 @@ static unsigned int mcast_ifindex_by_addr(const struct sockaddr_storage *addr)
 	for (p = ifa; p && !idx; p = p->ifa_next) {
 		if (!p->ifa_addr || p->ifa_addr->sa_family != addr->ss_family)
 			continue;
-		if (mcast_addr_equal((const struct sockaddr_storage *)p->ifa_addr, addr))
+		if (vgc_addr_equal((const struct sockaddr_storage *)p->ifa_addr, addr))
 			idx = if_nametoindex(p->ifa_name);
 	}
 	freeifaddrs(ifa);
@@ -354,59 +306,24 @@ static int mcast_join(struct mcast *m, const char *group)
 }
 
 /* The node whose address sent this datagram, or VG_NODE_NONE. */
-static uint32_t mcast_node_lookup(const struct mcast *m, const struct sockaddr_storage *from)
+static uint32_t mcast_node_lookup(const void *ctx, const struct sockaddr_storage *from)
 {
+	const struct mcast *m = ctx;
 	size_t i;
 
 	for (i = 0; i < m->n_nodes; i++)
-		if (mcast_addr_equal(&m->nodes[i].sa, from))
+		if (vgc_addr_equal(&m->nodes[i].sa, from))
 			return m->nodes[i].id;
 	return VG_NODE_NONE;
 }
 
-/* Clear a pending socket error so a level-triggered loop does not spin. */
-static void mcast_error_clear(struct mcast *m)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err)
-		vg_debug(m->host, "udp-mcast: socket error: %s", strerror(err));
-}
-
-/*
- * Readable: hand up to MCAST_RX_BURST datagrams to the core.  The loop's
- * watch is level-triggered, so what is left comes at the next iteration.
- */
+/* Readable: up to MCAST_RX_BURST datagrams to the core. */
 static void mcast_read_cb(void *arg, int fd, uint32_t events)
 {
 	struct mcast *m = arg;
-	struct sockaddr_storage from;
-	socklen_t fromlen;
-	ssize_t n;
-	int i;
 
-	if (events & VG_FD_ERROR)
-		mcast_error_clear(m);
-	for (i = 0; i < MCAST_RX_BURST; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(fd, m->buf, sizeof(m->buf), MSG_TRUNC,
-			     (struct sockaddr *)&from, &fromlen);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				vg_debug(m->host, "udp-mcast: recvfrom: %s", strerror(errno));
-			return;
-		}
-		if (n == 0 || (size_t)n > sizeof(m->buf)) {
-			m->rx_dropped++;
-			vg_debug(m->host, "udp-mcast: dropped a datagram of %zd bytes (max %d), %llu so far",
-				 n, MCAST_MAX_FRAME, (unsigned long long)m->rx_dropped);
-			continue;
-		}
-		vg_frame_received(m->host, m->buf, (size_t)n, mcast_node_lookup(m, &from));
-	}
+	vgc_dgram_read_burst(m->host, fd, events, m->buf, sizeof(m->buf), MCAST_RX_BURST,
+			     "udp-mcast", &m->rx_dropped, mcast_node_lookup, m);
 }
 
 static void mcast_close(void *state)

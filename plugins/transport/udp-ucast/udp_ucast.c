@@ -23,6 +23,8 @@
 
 #include <vigil/plugin.h>
 
+#include "netaddr.h"
+
 #define UCAST_MAX_FRAME   1400
 #define UCAST_RX_BURST    64          /* datagrams per fd callback, keeps the loop fair */
 #define UCAST_RCVBUF      (1 << 20)   /* 1 MiB, best effort */
@@ -61,57 +63,6 @@ struct ucast {
 };
 
 /*
- * Parse an IPv4 or IPv6 literal (IPv6 may carry "%ifname" for link-local
- * scope) into *sa with `port`.  inet_pton only: never a name lookup.
- * Returns 0 or -EINVAL.
- */
-static int ucast_addr_parse(const char *s, uint16_t port,
-			    struct sockaddr_storage *sa, socklen_t *salen)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-	char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
-	char *pct;
-
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*salen = sizeof(*sin);
-		return 0;
-	}
-	if (strlen(s) >= sizeof(tmp))
-		return -EINVAL;
-	strcpy(tmp, s);
-	pct = strchr(tmp, '%');
-	if (pct)
-		*pct++ = '\0';
-	if (inet_pton(AF_INET6, tmp, &sin6->sin6_addr) != 1)
-		return -EINVAL;
-	if (pct) {
-		sin6->sin6_scope_id = if_nametoindex(pct);
-		if (!sin6->sin6_scope_id)
-			return -EINVAL;
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	*salen = sizeof(*sin6);
-	return 0;
-}
-
-/* Same host address (ports ignored: a node is known by its address). */
-static int ucast_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
-/*
  * Choose the local address: `bind`, else this node's address on the link,
  * else unset (*salen = 0; the family is then taken from the peers).
  */
@@ -126,7 +77,7 @@ static int ucast_local_addr(struct ucast *u, const struct vg_instance *inst,
 	*text = "the wildcard address";
 	if (bind->is_set && bind->s) {
 		*text = bind->s;
-		if (ucast_addr_parse(bind->s, port, sa, salen) < 0) {
+		if (vgc_addr_parse(bind->s, port, sa, salen) < 0) {
 			vg_err(u->host, "udp-ucast: bind must be an IPv4 or IPv6 literal, got \"%s\"",
 			       bind->s);
 			return -EINVAL;
@@ -137,7 +88,7 @@ static int ucast_local_addr(struct ucast *u, const struct vg_instance *inst,
 	if (!self || !self->addr)
 		return 0;
 	*text = self->addr;
-	if (ucast_addr_parse(self->addr, port, sa, salen) < 0) {
+	if (vgc_addr_parse(self->addr, port, sa, salen) < 0) {
 		vg_err(u->host, "udp-ucast: node %u (%s): address \"%s\" is not an IPv4 or IPv6 literal (names are not resolved)",
 		       self->id, self->name, self->addr);
 		return -EINVAL;
@@ -152,7 +103,7 @@ static int ucast_peer_init(struct ucast *u, struct ucast_peer *p,
 	p->id = n->id;
 	if (!n->addr)
 		return 0;
-	if (ucast_addr_parse(n->addr, port, &p->sa, &p->salen) < 0) {
+	if (vgc_addr_parse(n->addr, port, &p->sa, &p->salen) < 0) {
 		vg_err(u->host, "udp-ucast: node %u (%s): address \"%s\" is not an IPv4 or IPv6 literal (names are not resolved)",
 		       n->id, n->name, n->addr);
 		return -EINVAL;
@@ -267,59 +218,24 @@ static int ucast_socket_open(struct ucast *u, struct sockaddr_storage *sa, sockl
 }
 
 /* The peer whose address sent this datagram, or VG_NODE_NONE. */
-static uint32_t ucast_peer_lookup(const struct ucast *u, const struct sockaddr_storage *from)
+static uint32_t ucast_peer_lookup(const void *ctx, const struct sockaddr_storage *from)
 {
+	const struct ucast *u = ctx;
 	size_t i;
 
 	for (i = 0; i < u->n_peers; i++)
-		if (u->peers[i].has_addr && ucast_addr_equal(&u->peers[i].sa, from))
+		if (u->peers[i].has_addr && vgc_addr_equal(&u->peers[i].sa, from))
 			return u->peers[i].id;
 	return VG_NODE_NONE;
 }
 
-/* Clear a pending socket error so a level-triggered loop does not spin. */
-static void ucast_error_clear(struct ucast *u)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err)
-		vg_debug(u->host, "udp-ucast: socket error: %s", strerror(err));
-}
-
-/*
- * Readable: hand up to UCAST_RX_BURST datagrams to the core.  The loop's
- * watch is level-triggered, so what is left comes at the next iteration.
- */
+/* Readable: up to UCAST_RX_BURST datagrams to the core. */
 static void ucast_read_cb(void *arg, int fd, uint32_t events)
 {
 	struct ucast *u = arg;
-	struct sockaddr_storage from;
-	socklen_t fromlen;
-	ssize_t n;
-	int i;
 
-	if (events & VG_FD_ERROR)
-		ucast_error_clear(u);
-	for (i = 0; i < UCAST_RX_BURST; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(fd, u->buf, sizeof(u->buf), MSG_TRUNC,
-			     (struct sockaddr *)&from, &fromlen);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				vg_debug(u->host, "udp-ucast: recvfrom: %s", strerror(errno));
-			return;
-		}
-		if (n == 0 || (size_t)n > sizeof(u->buf)) {
-			u->rx_dropped++;
-			vg_debug(u->host, "udp-ucast: dropped a datagram of %zd bytes (max %d), %llu so far",
-				 n, UCAST_MAX_FRAME, (unsigned long long)u->rx_dropped);
-			continue;
-		}
-		vg_frame_received(u->host, u->buf, (size_t)n, ucast_peer_lookup(u, &from));
-	}
+	vgc_dgram_read_burst(u->host, fd, events, u->buf, sizeof(u->buf), UCAST_RX_BURST,
+			     "udp-ucast", &u->rx_dropped, ucast_peer_lookup, u);
 }
 
 static void ucast_close(void *state)
