@@ -22,6 +22,8 @@
 #include <vigil/abi.h>
 
 #define REPL_REGION_SIZE  65536u            /* bytes per bitmap bit */
+#define REPL_AL_REGIONS   64u               /* regions per activity extent (4 MiB) */
+#define REPL_AL_MAX       256u              /* extents marked before the marks are dropped */
 #define REPL_MAX_IO       (32u << 20)       /* largest NBD request and DATA message */
 #define REPL_RS_MAX       (1u << 20)        /* largest RS_DATA message (wire version 3) */
 #define REPL_SENDFILE_MIN 16384u            /* smaller payloads are copied: sendfile costs more */
@@ -39,6 +41,8 @@ enum { REPL_GEN_CURRENT, REPL_GEN_BITMAP, REPL_GEN_HIST0, REPL_GEN_HIST1, REPL_G
 				     restart, after no change without the peer: its only own
 				     changes are writes that were in flight (never acknowledged
 				     under protocol C); cleared by promotion or a resync */
+#define REPL_MF_AL      (1u << 2) /* written by a helper with an activity log: the bitmap on
+				     disk covers every write that may differ after a crash */
 
 /* What to do with a split brain (--after-split-brain).  Wire values: 0 invalid. */
 enum repl_sb_policy {
@@ -113,6 +117,14 @@ struct repl {
 	pthread_cond_t session_cond; /* a session ended (CLOCK_MONOTONIC) */
 	struct repl_meta md;     /* [L] */
 	uint64_t dirty_bits;     /* [L] bits set in md.bitmap */
+	/*
+	 * [L] The activity log (repl_meta.c): extents of REPL_AL_REGIONS
+	 * regions written since the last time both copies were known durable;
+	 * the bitmap on disk claims all their regions dirty, md.bitmap stays
+	 * exact.  A crashed primary resyncs these, not the whole store.
+	 */
+	uint8_t *al;
+	uint32_t al_count;
 	uint32_t role, peer_role, peer_disk, conn; /* [L] enum vg_repl_* */
 	int split_brain;         /* [L] */
 	int want_connect;        /* [L] 0: standalone by request or after a refusal */
@@ -159,6 +171,9 @@ void repl_meta_free(struct repl_meta *md);
 int repl_bit_test(const struct repl *r, uint64_t region);
 int repl_bits_set(struct repl *r, uint64_t off, uint64_t len);
 void repl_bits_clear_all(struct repl *r);
+int repl_al_cover(struct repl *r, uint64_t off, uint64_t len);
+int repl_al_room(struct repl *r, uint64_t off, uint64_t len);
+void repl_al_clear(struct repl *r);
 void repl_bits_set_all(struct repl *r);
 uint64_t repl_gen_new(void);
 int repl_gen_start_changes(struct repl *r);

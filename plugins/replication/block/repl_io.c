@@ -8,7 +8,8 @@
  * neither.  A write stays in the in-flight ring until the peer's ACK says it
  * is durable there: if the session fails first its regions become dirty.
  * Without a peer session the written regions are marked in the dirty
- * bitmap, and the mark is on disk before the data is written, so a crash
+ * bitmap.  Connected or not, a mark covering every write is on disk before
+ * the data is written (its activity extent, repl_al_cover), so a crash
  * never hides a difference.
  */
 #include "repl.h"
@@ -134,25 +135,33 @@ static int64_t write_begin(struct repl *r, uint64_t off, uint32_t len, uint64_t 
 			   int *sync)
 {
 	int64_t seq = 0;
-	int rc = 0;
+	int rc = 0, save;
 
 	pthread_mutex_lock(&r->lock);
-	while (r->session_up && r->if_len == REPL_INFLIGHT_MAX)
-		pthread_cond_wait(&r->cond, &r->lock);
+	do {
+		while (r->session_up && r->if_len == REPL_INFLIGHT_MAX)
+			pthread_cond_wait(&r->cond, &r->lock);
+		rc = r->role == VG_REPL_ROLE_PRIMARY ? repl_al_room(r, off, len) : -EROFS;
+	} while (rc == 0 && r->session_up && r->if_len == REPL_INFLIGHT_MAX);
 	*session = r->session_id;
-	if (r->role != VG_REPL_ROLE_PRIMARY) {
-		rc = -EROFS;
-	} else if (r->session_up) {
+	if (rc < 0)
+		goto out;
+	save = repl_al_cover(r, off, len) != 0;
+	if (r->session_up) {
 		struct repl_inflight *w = &r->inflight[(r->if_head + r->if_len) % REPL_INFLIGHT_MAX];
 
 		seq = (int64_t)++r->next_seq;
 		*w = (struct repl_inflight){ .seq = (uint64_t)seq, .off = off, .len = len };
 		r->if_len++;
 		*sync |= r->if_len >= REPL_INFLIGHT_SYNC;
-	} else if (repl_bits_set(r, off, len) > 0 || r->md.gen[REPL_GEN_BITMAP] == 0) {
+	} else {
+		repl_bits_set(r, off, len);
+		save |= r->md.gen[REPL_GEN_BITMAP] == 0;
 		repl_gen_start_changes(r);
-		rc = repl_meta_save(r);
 	}
+	if (save)
+		rc = repl_meta_save(r);
+out:
 	pthread_mutex_unlock(&r->lock);
 	return rc < 0 ? rc : seq;
 }

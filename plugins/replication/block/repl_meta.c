@@ -52,6 +52,11 @@ static size_t bitmap_bytes(uint64_t n_regions)
 	return (n_regions + 7) / 8;
 }
 
+static uint64_t al_extents(const struct repl *r)
+{
+	return (r->md.n_regions + REPL_AL_REGIONS - 1) / REPL_AL_REGIONS;
+}
+
 static uint64_t count_bits(const struct repl_meta *md)
 {
 	uint64_t n = 0;
@@ -71,9 +76,10 @@ uint64_t repl_gen_new(void)
 	return g;
 }
 
-static void encode(const struct repl_meta *md, uint8_t *buf, size_t len)
+static void encode(const struct repl_meta *md, const uint8_t *al, uint8_t *buf, size_t len)
 {
 	size_t bm = bitmap_bytes(md->n_regions);
+	uint8_t *bits = buf + MD_HDR_LEN;
 
 	memset(buf, 0, len);
 	memcpy(buf, MD_MAGIC, 8);
@@ -83,11 +89,14 @@ static void encode(const struct repl_meta *md, uint8_t *buf, size_t len)
 	for (int i = 0; i < REPL_GEN_N; i++)
 		put64(buf + 24 + 8 * i, md->gen[i]);
 	put32(buf + 56, md->disk);
-	put32(buf + 60, md->flags);
+	put32(buf + 60, md->flags | REPL_MF_AL);
 	put64(buf + 64, md->name_id);
 	put64(buf + 72, bm);
 	put64(buf + 80, md->promoted_ms);
-	memcpy(buf + MD_HDR_LEN, md->bitmap, bm);
+	memcpy(bits, md->bitmap, bm);
+	for (uint64_t i = 0; al && i < md->n_regions; i++)
+		if ((al[i / REPL_AL_REGIONS / 8] >> (i / REPL_AL_REGIONS % 8)) & 1)
+			bits[i / 8] |= (uint8_t)(1u << (i % 8));
 	put32(buf + MD_HDR_LEN + bm, crc32_of(buf, MD_HDR_LEN + bm));
 }
 
@@ -117,7 +126,7 @@ int repl_meta_save(struct repl *r)
 
 	if (!buf)
 		return -ENOMEM;
-	encode(md, buf, len);
+	encode(md, r->al_count ? r->al : NULL, buf, len);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", r->conf.meta);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -217,7 +226,7 @@ static int meta_read(struct repl *r)
 }
 
 /* Load (or create) the metadata of a store of `size` bytes; before any thread starts. */
-int repl_meta_load(struct repl *r)
+static int meta_load(struct repl *r)
 {
 	uint64_t name_id = 1469598103934665603ull, size = r->md.size;
 	int rc;
@@ -240,17 +249,22 @@ int repl_meta_load(struct repl *r)
 	r->dirty_bits = count_bits(&r->md);
 	if (r->md.flags & REPL_MF_PRIMARY) {
 		/*
-		 * No activity log yet: after a primary crash every region may
-		 * differ.  Without changes made apart from the peer before the
-		 * crash (no bitmap generation), the only writes of its own are
-		 * the ones in flight: mark the new generation as such, so that a
-		 * peer promoted meanwhile can discard them (repl_sync.c).
+		 * After a primary crash, the regions that may differ are the
+		 * ones its activity log and bitmap mark (all of them if the
+		 * metadata predates the log).  Without changes made apart from
+		 * the peer before the crash (no bitmap generation), the only
+		 * writes of its own are the ones in flight: mark the new
+		 * generation as such, so that a peer promoted meanwhile can
+		 * discard them (repl_sync.c).
 		 */
 		int apart = r->md.gen[REPL_GEN_BITMAP] != 0;
 
-		repl_log(r, "meta: this node crashed while primary: marking every region out of sync%s",
+		if (!(r->md.flags & REPL_MF_AL))
+			repl_bits_set_all(r);
+		repl_log(r, "meta: this node crashed while primary: %llu regions out of sync (%s)%s",
+			 (unsigned long long)r->dirty_bits,
+			 (r->md.flags & REPL_MF_AL) ? "its activity log" : "all: no activity log",
 			 apart ? " (it had changes made without the peer)" : "");
-		repl_bits_set_all(r);
 		rc = repl_gen_start_changes(r);
 		r->md.flags &= ~REPL_MF_PRIMARY;
 		if (!apart)
@@ -258,6 +272,15 @@ int repl_meta_load(struct repl *r)
 		if (rc == 0)
 			rc = repl_meta_save(r);
 	}
+	return rc;
+}
+
+int repl_meta_load(struct repl *r)
+{
+	int rc = meta_load(r);
+
+	if (rc == 0 && !(r->al = calloc(1, (size_t)(al_extents(r) + 7) / 8)))
+		rc = -ENOMEM;
 	return rc;
 }
 
@@ -295,6 +318,70 @@ void repl_bits_clear_all(struct repl *r)
 {
 	memset(r->md.bitmap, 0, bitmap_bytes(r->md.n_regions));
 	r->dirty_bits = 0;
+}
+
+/*
+ * Before writing off..off+len as primary, connected or not: mark the
+ * activity extents it falls in.  Returns how many were new: then the
+ * metadata must be saved before the data is written; otherwise the bitmap
+ * on disk already covers the write.  The caller made room first
+ * (repl_al_room).  The log is allocated by repl_meta_load.
+ */
+int repl_al_cover(struct repl *r, uint64_t off, uint64_t len)
+{
+	uint64_t n_ext = al_extents(r), first, last;
+	int n = 0;
+
+	if (len == 0)
+		return 0;
+	first = off / REPL_REGION_SIZE / REPL_AL_REGIONS;
+	last = (off + len - 1) / REPL_REGION_SIZE / REPL_AL_REGIONS;
+	for (uint64_t e = first; e <= last && e < n_ext; e++) {
+		if ((r->al[e / 8] >> (e % 8)) & 1)
+			continue;
+		r->al[e / 8] |= (uint8_t)(1u << (e % 8));
+		r->al_count++;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Make room in the log for a write to off..off+len: when it would hold
+ * more than REPL_AL_MAX extents, make every earlier write durable on both
+ * copies (a local fdatasync, then wait until the peer has ACKed every write
+ * in flight; it syncs on its own when the stream pauses, and write_lock,
+ * held by the caller, pauses it), then empty the log.  Called with
+ * write_lock and r->lock held; drops r->lock meanwhile.  A session lost
+ * while waiting is fine: its writes in flight went to md.bitmap.
+ */
+int repl_al_room(struct repl *r, uint64_t off, uint64_t len)
+{
+	uint64_t span = len ? ((off + len - 1) / REPL_REGION_SIZE / REPL_AL_REGIONS) -
+			      (off / REPL_REGION_SIZE / REPL_AL_REGIONS) + 1 : 0;
+	uint64_t session = r->session_id;
+	int rc;
+
+	if (r->al_count + span <= REPL_AL_MAX)
+		return 0;
+	pthread_mutex_unlock(&r->lock);
+	rc = fdatasync(r->store_fd) < 0 ? -errno : 0;
+	pthread_mutex_lock(&r->lock);
+	while (rc == 0 && r->session_up && r->session_id == session && r->if_len > 0)
+		pthread_cond_wait(&r->cond, &r->lock);
+	if (rc == 0)
+		repl_al_clear(r);
+	else
+		repl_log(r, "meta: activity log full and the store cannot be synced: %s",
+			 strerror(-rc));
+	return rc;
+}
+
+void repl_al_clear(struct repl *r)
+{
+	if (r->al)
+		memset(r->al, 0, (size_t)(al_extents(r) + 7) / 8);
+	r->al_count = 0;
 }
 
 void repl_bits_set_all(struct repl *r)

@@ -215,8 +215,11 @@ static void *signal_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	r->stopping = 1;
 	fdatasync(r->store_fd);
-	if (r->md.flags & REPL_MF_PRIMARY) {
+	if ((r->md.flags & REPL_MF_PRIMARY) || r->al_count) {
+		/* Every write is durable here; with none in flight to the peer either, no log. */
 		r->md.flags &= ~REPL_MF_PRIMARY;
+		if (!r->session_up || r->if_len == 0)
+			repl_al_clear(r);
 		repl_meta_save(r);
 	}
 	repl_log(r, "stopping on signal %d", sig);
