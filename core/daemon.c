@@ -203,7 +203,8 @@ static int plugin_used(const struct vg_plugin_info *pi, void *arg)
 
 	return named_by(cfg->links, cfg->n_links, pi) ||
 	       named_by(cfg->resources, cfg->n_resources, pi) ||
-	       named_by(cfg->fence_devices, cfg->n_fence_devices, pi);
+	       named_by(cfg->fence_devices, cfg->n_fence_devices, pi) ||
+	       named_by(cfg->replications, cfg->n_replications, pi);
 }
 
 /* Realtime priority and locked memory keep heartbeats on time under load. */

@@ -16,6 +16,7 @@
 #include "membership.h"
 #include "net.h"
 #include "plugin.h"
+#include "replication.h"
 
 struct vg_loop;
 struct vg_config;
@@ -51,6 +52,7 @@ struct vigild {
 	struct vg_cstate cs;
 	struct vg_dc dc;
 	struct vg_fencer fencer;
+	struct vg_repl_set repl;
 	int cluster_ready;
 	int shutting_down;
 	uint64_t shutdown_started_ms;
