@@ -69,6 +69,7 @@ int vigild_list_plugins(const struct vigild *vd, int json);
 json_t *vigild_ctl_handle(void *arg, const json_t *request);
 json_t *vigild_status_json(const struct vigild *vd);
 json_t *vigild_status_resources(const struct vigild *vd);
+json_t *vigild_status_replication(const struct vigild *vd);
 /* The engine's input now, as a saved cluster state (for vigilctl simulate). */
 json_t *vigild_cluster_state_json(struct vigild *vd);
 
