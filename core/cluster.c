@@ -93,9 +93,11 @@ int vigild_cluster_start(struct vigild *vd)
 {
 	int rc;
 
+	/* before the executor: the built-in "replication" resource finds them at open */
 	rc = vg_repl_set_start(&vd->repl, vd->cfg, vd->log.ident, &vd->env);
 	if (rc < 0)
 		return rc;
+	vd->env.repl = &vd->repl;
 	rc = vg_executor_start(&vd->ex, vd->cfg, vd->log.ident, &vd->env);
 	if (rc == 0)
 		rc = vg_cstate_start(&vd->cs, vd->cfg, &vd->net, &vd->mship, &vd->ex, vd->loop,
@@ -139,7 +141,8 @@ void vigild_cluster_stop(struct vigild *vd)
 		vg_executor_stop(&vd->ex);
 		vd->cluster_ready = 0;
 	}
-	/* also after a failed start */
+	/* after the executor: no resource drives them any more; also after a failed start */
+	vd->env.repl = NULL;
 	vg_repl_set_stop(&vd->repl);
 }
 

@@ -60,6 +60,8 @@ struct vigild {
 	int was_quorate;
 };
 
+/* An empty registry holding the core's built-in plugins ("replication"). */
+void vigild_registry_init(struct vigild *vd);
 /* Plugin search path: $VIGIL_PLUGIN_PATH, then opts.plugin_dir or the built-in dir. */
 int vigild_load_plugins(struct vigild *vd, size_t *n_refused);
 /* --list-plugins: print the registry, human or JSON.  Returns 0 or -errno. */
