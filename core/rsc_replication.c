@@ -280,13 +280,23 @@ static void rr_role_done(void *arg, int status, const char *detail)
 	rr_finish(op, 0, VG_OCF_SUCCESS);
 }
 
+/*
+ * Flags of the promote on this node: FORCE for the first promote of a
+ * brand-new pair on initial_primary; -EAGAIN while such a pair is not
+ * connected yet (the force needs to see the peer's disk): retried.
+ */
 static int rr_promote_flags(struct rr_op *op, struct vg_repl_local *rep)
 {
 	struct rr *r = op->r;
 	struct vg_repl_status st;
 
 	if (!r->initial_primary || strcmp(r->initial_primary, r->node) ||
-	    vg_repl_status(rep, &st) < 0 || !rr_brand_new(&st))
+	    vg_repl_status(rep, &st) < 0 || st.disk != VG_REPL_DISK_INCONSISTENT ||
+	    st.gen_bitmap || st.gen_history[0])
+		return 0;
+	if (st.conn == VG_REPL_CONN_CONNECTING)
+		return -EAGAIN;
+	if (!rr_brand_new(&st))
 		return 0;
 	vg_notice(r->host, "%s: brand-new pair, %s is initial_primary: forcing the first promote "
 		  "of %s (full sync to the peer)", r->name, r->node, r->instance);
@@ -304,9 +314,15 @@ static void rr_role_step(void *arg)
 		rr_finish(op, 0, VG_OCF_ERR_GENERIC);
 		return;
 	}
+	rc = op->action == VG_RSC_PROMOTE ? rr_promote_flags(op, rep) : 0;
+	if (rc == -EAGAIN) {
+		rr_say(op, "brand-new pair: waiting for %s to connect to its peer", op->r->instance);
+		rr_after(op, RR_RETRY_MS, rr_role_step);
+		return;
+	}
 	op->pending = 1;
 	if (op->action == VG_RSC_PROMOTE)
-		rc = vg_repl_promote(rep, rr_promote_flags(op, rep), rr_role_done, op);
+		rc = vg_repl_promote(rep, (uint32_t)rc, rr_role_done, op);
 	else
 		rc = vg_repl_demote(rep, rr_role_done, op);
 	if (rc < 0) {
