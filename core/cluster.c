@@ -93,6 +93,11 @@ int vigild_cluster_start(struct vigild *vd)
 {
 	int rc;
 
+	/* before the executor: the built-in "replication" resource finds them at open */
+	rc = vg_repl_set_start(&vd->repl, vd->cfg, vd->log.ident, &vd->env);
+	if (rc < 0)
+		return rc;
+	vd->env.repl = &vd->repl;
 	rc = vg_executor_start(&vd->ex, vd->cfg, vd->log.ident, &vd->env);
 	if (rc == 0)
 		rc = vg_cstate_start(&vd->cs, vd->cfg, &vd->net, &vd->mship, &vd->ex, vd->loop,
@@ -125,17 +130,20 @@ int vigild_cluster_start(struct vigild *vd)
 
 void vigild_cluster_stop(struct vigild *vd)
 {
-	if (!vd->cluster_ready)
-		return;
-	vd->mship.on_frame = NULL;
-	vd->mship.on_heartbeat = NULL;
-	vd->mship.on_change = NULL;
-	vg_loop_timer_stop(vd->loop, vd->shutdown_timer);
-	vg_fencer_stop(&vd->fencer);
-	vg_dc_stop(&vd->dc);
-	vg_cstate_stop(&vd->cs);
-	vg_executor_stop(&vd->ex);
-	vd->cluster_ready = 0;
+	if (vd->cluster_ready) {
+		vd->mship.on_frame = NULL;
+		vd->mship.on_heartbeat = NULL;
+		vd->mship.on_change = NULL;
+		vg_loop_timer_stop(vd->loop, vd->shutdown_timer);
+		vg_fencer_stop(&vd->fencer);
+		vg_dc_stop(&vd->dc);
+		vg_cstate_stop(&vd->cs);
+		vg_executor_stop(&vd->ex);
+		vd->cluster_ready = 0;
+	}
+	/* after the executor: no resource drives them any more; also after a failed start */
+	vd->env.repl = NULL;
+	vg_repl_set_stop(&vd->repl);
 }
 
 static void leave_now(struct vigild *vd)

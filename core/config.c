@@ -551,6 +551,8 @@ int vg_config_load(const char *path, const struct vg_registry *reg,
 		rc = cfg_check_cross(&c, &lc, cfg);
 	if (!rc)
 		rc = vg_config_rsc_check(&c, &lc, cfg);
+	if (!rc)
+		rc = vg_config_repl_check(&c, &lc, cfg);
 	if (!rc) {
 		*out = cfg;
 		cfg = NULL;
@@ -579,6 +581,9 @@ static void cfg_instances_free(struct vg_instance_conf *v, size_t n)
 			free((char *)v[i].attrs[j].key);
 			free((char *)v[i].attrs[j].value);
 		}
+		for (size_t j = 0; v[i].nodes && j < v[i].n_nodes; j++)
+			free(v[i].nodes[j]);
+		free(v[i].nodes);
 		free(v[i].values);
 		free(v[i].attrs);
 		free(v[i].name);
@@ -602,6 +607,7 @@ void vg_config_free(struct vg_config *cfg)
 	cfg_instances_free(cfg->resources, cfg->n_resources);
 	vg_config_rsc_free(cfg); /* before the instances: it frees their targets */
 	cfg_instances_free(cfg->fence_devices, cfg->n_fence_devices);
+	cfg_instances_free(cfg->replications, cfg->n_replications);
 	free(cfg->path);
 	free(cfg->cluster_name);
 	free(cfg->key_file);
@@ -688,6 +694,8 @@ int vg_config_plugin_names(const char *path, char ***names, size_t *n, size_t *n
 		rc = names_of_list(&lc, "resources", 0, names, n);
 	if (!rc)
 		rc = names_of_list(&lc, "fence_devices", 0, names, n);
+	if (!rc)
+		rc = names_of_list(&lc, "replication", 0, names, n);
 	*n_named = *n;
 	if (!rc)
 		rc = names_of_list(&lc, "links", 1, names, n);

@@ -49,6 +49,8 @@ struct vg_instance_conf {
 	char **targets;                    /* fence devices only: nodes it can fence */
 	size_t n_targets;
 	uint32_t delay_ms;                 /* fence devices only: wait before acting (two-node races) */
+	char **nodes;                      /* replication instances only: the two nodes of the */
+	size_t n_nodes;                    /* replicated store; none: opened on every node */
 };
 
 /* fencing.levels = ( { node; level; devices = [ ... ]; } ): tried by level, ascending. */
@@ -166,6 +168,8 @@ struct vg_config {
 	size_t n_resources;
 	struct vg_instance_conf *fence_devices;
 	size_t n_fence_devices;
+	struct vg_instance_conf *replications; /* replication = ( ... ): instances vigild opens */
+	size_t n_replications;
 	struct vg_group_conf *groups;
 	size_t n_groups;
 	struct vg_clone_conf *clones;
@@ -198,7 +202,7 @@ void vg_config_free(struct vg_config *cfg);
 
 /*
  * The plugin names a configuration file uses (links, resources, fence
- * devices, and string params of links: a wrapper names its inner
+ * devices, replication instances, and string params of links: a wrapper names its inner
  * transport), read without any check, so that only those plugins are
  * loaded before the real vg_config_load().  *names is malloc'd, NULL-
  * terminated; the first *n_named are named as plugins, the rest are only
@@ -243,5 +247,14 @@ void vg_config_values_free(struct vg_value *values, size_t n);
 
 const struct vg_node_conf *vg_config_node_by_name(const struct vg_config *cfg, const char *name);
 const struct vg_node_conf *vg_config_node_by_id(const struct vg_config *cfg, uint32_t id);
+
+/*
+ * Is replication instance `ic` configured on node `name`: listed in its
+ * `nodes`, or every node when it has none.
+ */
+int vg_config_repl_on_node(const struct vg_instance_conf *ic, const char *name);
+
+/* The built-in resource plugin that drives a replication instance (core/rsc_replication.c). */
+#define VG_RSC_REPLICATION_PLUGIN "replication"
 
 #endif

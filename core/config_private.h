@@ -58,6 +58,12 @@ struct cfg_group {
 int vg_config_rsc_check(struct vg_config_ctx *c, const config_t *lc, struct vg_config *cfg);
 void vg_config_rsc_free(struct vg_config *cfg);
 
+/*
+ * Replication instances (config_repl.c): their nodes exist, and every
+ * resource of the built-in "replication" plugin names one of them.
+ */
+int vg_config_repl_check(struct vg_config_ctx *c, const config_t *lc, struct vg_config *cfg);
+
 /* The root of the schema (config_schema.c). */
 extern const struct cfg_group vg_cfg_root;
 

@@ -29,6 +29,7 @@ static int cfg_node_check(struct vg_config_ctx *c, const config_setting_t *e, vo
 static int cfg_link_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
 static int cfg_resource_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
 static int cfg_fence_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
+static int cfg_repl_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx);
 
 static const char *const cfg_log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 static const char *const cfg_facilities[] = { "daemon", "user", "local0", "local1", "local2",
@@ -267,6 +268,12 @@ static const struct cfg_key cfg_fence_keys[] = {
 	CFG_INSTANCE_KEYS("name", CF_REQUIRED)
 };
 
+/* nodes are checked against the node list once it is read (config_repl.c) */
+static const struct cfg_key cfg_repl_keys[] = {
+	{ .name = "nodes", .type = CT_STRINGS, .off = I_OFF(nodes), .off_n = I_OFF(n_nodes) },
+	CFG_INSTANCE_KEYS("name", CF_REQUIRED)
+};
+
 static const struct cfg_group cfg_cluster = { cfg_cluster_keys, 0, NULL };
 static const struct cfg_group cfg_logging = { cfg_logging_keys, 0, NULL };
 static const struct cfg_group cfg_ctl = { cfg_ctl_keys, 0, NULL };
@@ -281,6 +288,8 @@ static const struct cfg_group cfg_resource = {
 	cfg_resource_keys, sizeof(struct vg_instance_conf), cfg_resource_check };
 static const struct cfg_group cfg_fence = {
 	cfg_fence_keys, sizeof(struct vg_instance_conf), cfg_fence_check };
+static const struct cfg_group cfg_repl = {
+	cfg_repl_keys, sizeof(struct vg_instance_conf), cfg_repl_check };
 
 static const struct cfg_key cfg_root_keys[] = {
 	{ .name = "cluster", .type = CT_GROUP, .flags = CF_REQUIRED, .sub = &cfg_cluster },
@@ -300,6 +309,8 @@ static const struct cfg_key cfg_root_keys[] = {
 	  .off = C_OFF(resources), .off_n = C_OFF(n_resources) },
 	{ .name = "fence_devices", .type = CT_LIST, .sub = &cfg_fence,
 	  .off = C_OFF(fence_devices), .off_n = C_OFF(n_fence_devices) },
+	{ .name = "replication", .type = CT_LIST, .sub = &cfg_repl,
+	  .off = C_OFF(replications), .off_n = C_OFF(n_replications) },
 	{ .name = "groups", .type = CT_LIST, .sub = &cfg_group_g,
 	  .off = C_OFF(groups), .off_n = C_OFF(n_groups) },
 	{ .name = "clones", .type = CT_LIST, .sub = &cfg_clone_g,
@@ -350,3 +361,7 @@ static int cfg_fence_check(struct vg_config_ctx *c, const config_setting_t *e, v
 	return vg_config_instance_check(c, e, base, idx, VG_KIND_FENCE, "fence device");
 }
 
+static int cfg_repl_check(struct vg_config_ctx *c, const config_setting_t *e, void *base, size_t idx)
+{
+	return vg_config_instance_check(c, e, base, idx, VG_KIND_REPLICATION, "replication instance");
+}

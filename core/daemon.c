@@ -5,6 +5,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+#include "rsc_replication.h"
 #include "vigild.h"
 
 #include <errno.h>
@@ -38,6 +39,15 @@ static int load_dirs(struct vigild *vd, char *const *names, size_t n_names, size
 	return rc < 0 ? rc : n + rc;
 }
 
+void vigild_registry_init(struct vigild *vd)
+{
+	char err[512];
+
+	vg_registry_init(&vd->reg, &vd->log);
+	/* cannot fail but by a bug or no memory; logged by the registry, vigild runs without */
+	vg_registry_add_builtin(&vd->reg, &vg_rsc_replication_plugin, err, sizeof(err));
+}
+
 /*
  * Running a cluster, load only the plugins its configuration names; if one
  * of them is not found that way (a file named otherwise), load them all,
@@ -59,7 +69,7 @@ int vigild_load_plugins(struct vigild *vd, size_t *n_refused)
 	if (rc < 0 || found == n_named)
 		return rc;
 	vg_registry_free(&vd->reg);
-	vg_registry_init(&vd->reg, &vd->log);
+	vigild_registry_init(vd);
 	return load_dirs(vd, NULL, 0, n_refused);
 }
 
@@ -203,7 +213,8 @@ static int plugin_used(const struct vg_plugin_info *pi, void *arg)
 
 	return named_by(cfg->links, cfg->n_links, pi) ||
 	       named_by(cfg->resources, cfg->n_resources, pi) ||
-	       named_by(cfg->fence_devices, cfg->n_fence_devices, pi);
+	       named_by(cfg->fence_devices, cfg->n_fence_devices, pi) ||
+	       named_by(cfg->replications, cfg->n_replications, pi);
 }
 
 /* Realtime priority and locked memory keep heartbeats on time under load. */

@@ -15,6 +15,11 @@ static struct vg_plugin_inst *inst_of(const struct vg_host *h)
 	return h->core;
 }
 
+const struct vg_host_env *vg_host_env_of(const struct vg_host *h)
+{
+	return inst_of(h)->env;
+}
+
 static void host_log(const struct vg_host *h, int level, const char *msg)
 {
 	struct vg_plugin_inst *pi = inst_of(h);

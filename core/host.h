@@ -17,6 +17,7 @@ struct vg_config;
 struct vg_plugin_info;
 struct vg_instance_conf;
 struct vg_registry;
+struct vg_repl_set;
 
 /* What the core lends every instance; must outlive them all. */
 struct vg_host_env {
@@ -24,6 +25,8 @@ struct vg_host_env {
 	const struct vg_logger *log;
 	const struct vg_config *cfg;   /* nodes come from here; NULL: no nodes */
 	const struct vg_registry *reg; /* for inner transports (ABI 1.2); NULL: none */
+	struct vg_repl_set *repl;      /* replication instances, for the core's built-in
+					* resource plugin "replication"; NULL: none */
 	uint32_t local_node_id;
 	/* Transport callbacks into the core (membership); NULL: frames dropped. */
 	void (*frame_received)(void *arg, uint32_t link, const void *frame, size_t len,
@@ -52,6 +55,13 @@ struct vg_plugin_inst {
 int vg_plugin_inst_open(const struct vg_host_env *env, const struct vg_instance_conf *ic,
 			uint32_t link, struct vg_plugin_inst **out);
 void vg_plugin_inst_close(struct vg_plugin_inst *pi);
+
+/*
+ * The environment an instance was opened with, from the host table it was
+ * given: for the core's built-in plugins only (a plugin built against the
+ * SDK never sees the core).
+ */
+const struct vg_host_env *vg_host_env_of(const struct vg_host *h);
 
 /* Transports: ops->send / ops->max_frame, the only core callers of those ops. */
 int vg_plugin_inst_send(struct vg_plugin_inst *pi, uint32_t to_node, const void *frame, size_t len);

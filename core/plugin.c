@@ -386,6 +386,28 @@ out_log:
 	return rc;
 }
 
+int vg_registry_add_builtin(struct vg_registry *reg, const struct vg_plugin *d, char *errbuf,
+			    size_t errlen)
+{
+	static const char file[] = "built-in";
+	struct vg_plugin_info *pi = NULL;
+	size_t n_params = 0;
+	int rc;
+
+	rc = check_descriptor(reg, file, d, &n_params, errbuf, errlen);
+	if (rc == 0)
+		rc = info_from_descriptor(file, d, n_params, NULL, &pi);
+	if (rc == 0)
+		rc = registry_add(reg, pi);
+	if (rc == -ENOMEM)
+		refuse(errbuf, errlen, rc, "%s: plugin \"%s\": out of memory", file, d->name);
+	if (rc < 0) {
+		info_free(pi);
+		vg_logf(reg->log, VG_LOG_ERR, "plugin", "%s", errbuf);
+	}
+	return rc;
+}
+
 static int is_module(const struct dirent *e)
 {
 	size_t n = strlen(e->d_name);

@@ -53,6 +53,14 @@ void vg_registry_free(struct vg_registry *reg);
 int vg_registry_load_file(struct vg_registry *reg, const char *path, char *errbuf, size_t errlen);
 
 /*
+ * Register a descriptor compiled into vigild itself (file "built-in"),
+ * checked as a loaded one would be; `d` must outlive the registry.  Done
+ * before any file is loaded, so that no plugin file can take its name.
+ */
+int vg_registry_add_builtin(struct vg_registry *reg, const struct vg_plugin *d, char *errbuf,
+			    size_t errlen);
+
+/*
  * Load every *.so in each directory of a ':'-separated list (missing
  * directories are skipped with a debug line).  Refused files are logged
  * and counted in *n_refused (may be NULL); returns the number loaded.

@@ -138,11 +138,11 @@ json_t *vigild_status_json(const struct vigild *vd)
 	const struct vg_membership *m = &vd->mship;
 	uint64_t now = vg_loop_now_ms(vd->loop);
 	const struct vg_peer *dc = m->dc ? vg_net_peer((struct vg_net *)&vd->net, m->dc) : NULL;
-	json_t *members = json_array();
+	json_t *members = json_array(), *j;
 
 	for (uint16_t i = 0; i < m->view.n_members; i++)
 		json_array_append_new(members, json_integer(m->view.members[i]));
-	return json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i, s:o, s:o, s:o}",
+	j = json_pack("{s:b, s:{s:s, s:i}, s:{s:i, s:s}, s:I, s:o, s:o, s:{s:I, s:i, s:o}, s:o, s:{s:I, s:I, s:o}, s:i, s:i, s:o, s:o, s:o}",
 		"ok", 1,
 		"cluster", "name", vd->cfg->cluster_name, "id", (int)vd->cfg->cluster_id,
 		"node", "id", (int)vd->node_id, "name", vd->log.ident ? vd->log.ident : "",
@@ -157,4 +157,6 @@ json_t *vigild_status_json(const struct vigild *vd)
 		"interval_ms", (int)m->interval_ms, "deadtime_ms", (int)m->deadtime_ms,
 		"resources", vigild_status_resources(vd), "cluster_attrs", cluster_json(vd),
 		"fencing", fencing_json(vd));
+	json_object_set_new(j, "replication", vigild_status_replication(vd));
+	return j;
 }

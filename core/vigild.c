@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		vd.log.level = vd.opts.log_level;
 	if (vd.opts.list_plugins || vd.opts.check_config)
 		vd.log.level = vd.opts.log_level >= 0 ? vd.opts.log_level : VG_LOG_WARNING;
-	vg_registry_init(&vd.reg, &vd.log);
+	vigild_registry_init(&vd);
 	vigild_load_plugins(&vd, NULL);
 	if (vd.opts.list_plugins)
 		rc = vigild_list_plugins(&vd, vd.opts.json) < 0 ? 1 : 0;

@@ -16,6 +16,7 @@
 #include "membership.h"
 #include "net.h"
 #include "plugin.h"
+#include "replication.h"
 
 struct vg_loop;
 struct vg_config;
@@ -51,6 +52,7 @@ struct vigild {
 	struct vg_cstate cs;
 	struct vg_dc dc;
 	struct vg_fencer fencer;
+	struct vg_repl_set repl;
 	int cluster_ready;
 	int shutting_down;
 	uint64_t shutdown_started_ms;
@@ -58,6 +60,8 @@ struct vigild {
 	int was_quorate;
 };
 
+/* An empty registry holding the core's built-in plugins ("replication"). */
+void vigild_registry_init(struct vigild *vd);
 /* Plugin search path: $VIGIL_PLUGIN_PATH, then opts.plugin_dir or the built-in dir. */
 int vigild_load_plugins(struct vigild *vd, size_t *n_refused);
 /* --list-plugins: print the registry, human or JSON.  Returns 0 or -errno. */
@@ -67,6 +71,7 @@ int vigild_list_plugins(const struct vigild *vd, int json);
 json_t *vigild_ctl_handle(void *arg, const json_t *request);
 json_t *vigild_status_json(const struct vigild *vd);
 json_t *vigild_status_resources(const struct vigild *vd);
+json_t *vigild_status_replication(const struct vigild *vd);
 /* The engine's input now, as a saved cluster state (for vigilctl simulate). */
 json_t *vigild_cluster_state_json(struct vigild *vd);
 

@@ -187,6 +187,50 @@ static void print_resources(const json_t *resp)
 	}
 }
 
+/* "256.0 MiB": sizes of stores and resyncs, for people (JSON has the bytes). */
+static const char *mib(long long bytes, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
+	return buf;
+}
+
+static void print_repl(const json_t *r)
+{
+	const json_t *sync = json_object_get(r, "sync");
+	char a[32], b[32];
+
+	printf("  %-12s %-8s", str(r, "name"), str(r, "plugin"));
+	if (strcmp(str(r, "state"), "open")) {
+		printf(" %s\n", !strcmp(str(r, "state"), "failed") ? "FAILED to open" : "not on this node");
+		return;
+	}
+	if (json_is_string(json_object_get(r, "error"))) {
+		printf(" no state: %s\n", str(r, "error"));
+		return;
+	}
+	printf(" %s/%s, disk %s/%s, %s%s\n", str(r, "role"), str(r, "peer_role"), str(r, "disk"),
+	       str(r, "peer_disk"), str(r, "conn"),
+	       json_is_true(json_object_get(r, "split_brain")) ? ", SPLIT BRAIN" : "");
+	printf("  %-21s size %s, out of sync %lld bytes (%s)", "", mib(num(r, "size_bytes"), a, sizeof(a)),
+	       num(r, "out_of_sync_bytes"), mib(num(r, "out_of_sync_bytes"), b, sizeof(b)));
+	if (json_is_object(sync))
+		printf("\n  %-21s resync %s: %lld of %lld bytes (%lld%%)", "", str(sync, "direction"),
+		       num(sync, "done_bytes"), num(sync, "total_bytes"), num(sync, "percent"));
+	printf("\n");
+}
+
+static void print_replication(const json_t *resp)
+{
+	const json_t *v = json_object_get(resp, "replication"), *r;
+	size_t i;
+
+	if (json_array_size(v) == 0)
+		return;
+	printf("Replication (this node):\n");
+	json_array_foreach(v, i, r)
+		print_repl(r);
+}
+
 void vg_ctl_print_status(const json_t *resp)
 {
 	const json_t *cl = json_object_get(resp, "cluster"), *me = json_object_get(resp, "node");
@@ -209,6 +253,7 @@ void vg_ctl_print_status(const json_t *resp)
 	       num(view, "owner"), num(resp, "interval_ms"), num(resp, "deadtime_ms"));
 	print_nodes(json_object_get(resp, "nodes"));
 	print_resources(resp);
+	print_replication(resp);
 	print_fencing(resp);
 	print_drops(json_object_get(resp, "frames"));
 }

@@ -63,7 +63,20 @@ static const struct vg_param_decl ipmi_params[] = {
 	{ .name = NULL },
 };
 
-#define N_PLUGINS 5
+static const struct vg_param_decl block_params[] = {
+	{ .name = "store", .type = VG_PARAM_PATH, .flags = VG_PARAM_REQUIRED },
+	{ .name = "addresses", .type = VG_PARAM_STRING },
+	{ .name = "nbd", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED },
+	{ .name = NULL },
+};
+/* The core's built-in resource plugin "replication" (core/rsc_replication.c). */
+static const struct vg_param_decl replication_rsc_params[] = {
+	{ .name = "instance", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED },
+	{ .name = "initial_primary", .type = VG_PARAM_STRING },
+	{ .name = NULL },
+};
+
+#define N_PLUGINS 7
 
 /* A registry of plugin infos that live in the test's stack frame. */
 struct fixture {
@@ -96,6 +109,8 @@ static void fixture_init(struct fixture *f)
 	fixture_plugin(f, 2, VG_KIND_RESOURCE, "ocf", ocf_params, 3, VG_PLUGIN_F_ATTRS);
 	fixture_plugin(f, 3, VG_KIND_RESOURCE, "dummy", dummy_params, 1, 0);
 	fixture_plugin(f, 4, VG_KIND_FENCE, "ipmi", ipmi_params, 3, 0);
+	fixture_plugin(f, 5, VG_KIND_REPLICATION, "block", block_params, 3, 0);
+	fixture_plugin(f, 6, VG_KIND_RESOURCE, VG_RSC_REPLICATION_PLUGIN, replication_rsc_params, 2, 0);
 	f->reg.plugins = f->ptrs;
 	f->reg.n_plugins = N_PLUGINS;
 }
@@ -171,7 +186,7 @@ static void test_config_rejects_unknown_key_with_line(void)
 	expect_refusal(HEAD "\nclustre = { };\n",
 		       "%s:4: unknown key \"clustre\" at top level (expected one of: cluster, "
 		       "logging, plugin_dir, state_dir, ctl, membership, quorum, scheduling, nodes, links, "
-		       "resources, fence_devices, groups, clones, constraints, fencing)");
+		       "resources, fence_devices, replication, groups, clones, constraints, fencing)");
 	expect_refusal(HEAD "resources = ( { id = \"db\"; plugin = \"ocf\";\n metas = { }; } );\n",
 		       "%s:4: unknown key \"metas\" in resources[0] "
 		       "(expected one of: meta, ops, id, plugin, params, attributes)");
@@ -247,7 +262,7 @@ static void test_config_rejects_unknown_plugin(void)
 {
 	expect_refusal(HEAD "links = (\n  { name = \"ring0\";\n    plugin = \"udp-mcst\"; }\n);\n",
 		       "%s:5: link \"ring0\": no plugin named \"udp-mcst\" "
-		       "(loaded: udp-mcast, udp-ucast, ocf, dummy, ipmi)");
+		       "(loaded: udp-mcast, udp-ucast, ocf, dummy, ipmi, block, replication)");
 }
 
 static void test_config_rejects_wrong_kind(void)
@@ -457,6 +472,124 @@ static void test_config_good_file_loads(void)
 	tmpfile_remove(&f);
 }
 
+/* One good replication instance at line 3: what the refusals below vary. */
+#define REPL_R0 "replication = ( { name = \"r0\"; plugin = \"block\";\n" \
+	"  params = { store = \"/srv/%n.store\"; nbd = \"unix:/run/r0\"; }; } );\n"
+
+static void test_config_rejects_bad_replication_instances(void)
+{
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"ocf\"; } );\n",
+		       "%s:3: replication instance \"r0\": plugin \"ocf\" must be a replication plugin, "
+		       "got a resource plugin");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"blok\"; } );\n",
+		       "%s:3: replication instance \"r0\": no plugin named \"blok\" (loaded: udp-mcast, "
+		       "udp-ucast, ocf, dummy, ipmi, block, replication)");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  params = { store = \"/srv/r0\"; }; } );\n",
+		       "%s:3: replication instance \"r0\" (block): missing required param \"nbd\"");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  params = { store = \"srv/r0\"; nbd = \"unix:/run/r0\"; }; } );\n",
+		       "%s:4: replication instance \"r0\" (block): param store must be an absolute path, "
+		       "got \"srv/r0\"");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  params = { store = \"/srv/r0\"; nbd = \"unix:/run/r0\";\n    peers = \"x\"; }; } );\n",
+		       "%s:5: replication instance \"r0\" (block): unknown param \"peers\" "
+		       "(declared: store, addresses, nbd)");
+	expect_refusal(HEAD "replication = ( { plugin = \"block\"; } );\n",
+		       "%s:3: missing required key \"name\" in replication[0] "
+		       "(expected 1..64 characters of [A-Za-z0-9_.-])");
+	expect_refusal(HEAD "replication = ( { name = \"r 0\"; plugin = \"block\"; } );\n",
+		       "%s:3: replication[0].name must be 1..64 characters of [A-Za-z0-9_.-], got \"r 0\"");
+}
+
+static void test_config_rejects_duplicate_replication_name(void)
+{
+	expect_refusal(HEAD REPL_R0 "replication2 = 1;\n",
+		       "%s:5: unknown key \"replication2\" at top level (expected one of: cluster, "
+		       "logging, plugin_dir, state_dir, ctl, membership, quorum, scheduling, nodes, "
+		       "links, resources, fence_devices, replication, groups, clones, constraints, "
+		       "fencing)");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  params = { store = \"/srv/a\"; nbd = \"unix:/run/a\"; }; },\n"
+		       "  { name = \"r0\"; plugin = \"block\";\n"
+		       "  params = { store = \"/srv/b\"; nbd = \"unix:/run/b\"; }; } );\n",
+		       "%s:5: replication instance \"r0\" is already defined at line 3; expected unique names");
+}
+
+static void test_config_rejects_bad_replication_nodes(void)
+{
+	static const char three[] =
+		"cluster = { name = \"test\"; id = 7; key_file = \"/etc/vigil/authkey\"; };\n"
+		"nodes = ( { id = 1; name = \"n1\"; }, { id = 2; name = \"n2\"; }, { id = 3; name = \"n3\"; } );\n"
+		"replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		"  nodes = [ \"n1\", \"n2\", \"n3\" ];\n"
+		"  params = { store = \"/srv/r0\"; nbd = \"unix:/run/r0\"; }; } );\n";
+
+	expect_refusal(three, "%s:4: replication instance \"r0\": nodes must name 2 nodes "
+		       "(one store replicated between two), got 3");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  nodes = [ \"n1\", \"n9\" ];\n"
+		       "  params = { store = \"/srv/r0\"; nbd = \"unix:/run/r0\"; }; } );\n",
+		       "%s:4: replication instance \"r0\": nodes must name nodes of the node list "
+		       "(n1, n2), got \"n9\"");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  nodes = [ \"n2\", \"n2\" ];\n"
+		       "  params = { store = \"/srv/r0\"; nbd = \"unix:/run/r0\"; }; } );\n",
+		       "%s:4: replication instance \"r0\": nodes must name two different nodes, "
+		       "got \"n2\" twice");
+	expect_refusal(HEAD "replication = ( { name = \"r0\"; plugin = \"block\";\n"
+		       "  nodes = \"n1 n2\";\n"
+		       "  params = { store = \"/srv/r0\"; nbd = \"unix:/run/r0\"; }; } );\n",
+		       "%s:4: replication[0].nodes must be an array of strings [ \"...\", ... ], "
+		       "got \"n1 n2\"");
+}
+
+static void test_config_rejects_resource_of_unknown_replication_instance(void)
+{
+	expect_refusal(HEAD REPL_R0 "resources = ( { id = \"r\"; plugin = \"replication\";\n"
+		       "  params = {\n    instance = \"r9\"; }; } );\n",
+		       "%s:7: resource \"r\" (replication): param instance must name a replication "
+		       "instance (configured: r0), got \"r9\"");
+	expect_refusal(HEAD "resources = ( { id = \"r\"; plugin = \"replication\";\n"
+		       "  params = { instance = \"r0\"; }; } );\n",
+		       "%s:4: resource \"r\" (replication): param instance must name a replication "
+		       "instance (configured: none), got \"r0\"");
+	expect_refusal(HEAD REPL_R0 "resources = ( { id = \"r\"; plugin = \"replication\"; } );\n",
+		       "%s:5: resource \"r\" (replication): missing required param \"instance\"");
+}
+
+static void test_config_replication_loads(void)
+{
+	struct fixture f;
+	const struct vg_instance_conf *r;
+
+	fixture_init(&f);
+	CU_ASSERT_EQUAL_FATAL(load_text(&f, HEAD
+		"replication = ( { name = \"r0\"; plugin = \"block\"; nodes = [ \"n2\", \"n1\" ];\n"
+		"  params = { store = \"/srv/%n.store\"; nbd = \"unix:/run/r0\";\n"
+		"             addresses = \"n1=198.18.0.1:7788 n2=198.18.0.2:7788\"; }; },\n"
+		"  { name = \"r1\"; plugin = \"block\"; params = { store = \"/srv/r1\"; nbd = \"unix:/r1\"; }; } );\n"
+		"resources = ( { id = \"r\"; plugin = \"replication\";\n"
+		"  params = { instance = \"r0\"; initial_primary = \"n1\"; }; } );\n"
+		"clones = ( { id = \"rc\"; resource = \"r\"; promotable = true; } );\n"), 0);
+	CU_ASSERT_EQUAL_FATAL(f.cfg->n_replications, 2);
+	r = &f.cfg->replications[0];
+	CU_ASSERT_STRING_EQUAL(r->name, "r0");
+	CU_ASSERT_PTR_EQUAL(r->info, &f.info[5]);
+	CU_ASSERT_EQUAL(r->line, 3);
+	CU_ASSERT_STRING_EQUAL(r->values[0].s, "/srv/%n.store"); /* %n is the plugin's to expand */
+	CU_ASSERT_EQUAL_FATAL(r->n_nodes, 2);
+	CU_ASSERT_TRUE(vg_config_repl_on_node(r, "n1"));
+	CU_ASSERT_TRUE(vg_config_repl_on_node(r, "n2"));
+	CU_ASSERT_FALSE(vg_config_repl_on_node(r, "n3"));
+	/* without nodes: on every node */
+	CU_ASSERT_TRUE(vg_config_repl_on_node(&f.cfg->replications[1], "n3"));
+	CU_ASSERT_STRING_EQUAL(f.cfg->resources[0].values[0].s, "r0");
+	CU_ASSERT_STRING_EQUAL(f.cfg->resources[0].values[1].s, "n1");
+	vg_config_free(f.cfg);
+	tmpfile_remove(&f);
+}
+
 static void test_config_examples_load(void)
 {
 	static const char *const files[] = { "three-node.conf", "two-node.conf" };
@@ -576,6 +709,14 @@ static CU_TestInfo config_tests[] = {
 	  test_config_rejects_fence_level_device_without_target },
 	{ "test_config_defaults_applied", test_config_defaults_applied },
 	{ "test_config_good_file_loads", test_config_good_file_loads },
+	{ "test_config_rejects_bad_replication_instances",
+	  test_config_rejects_bad_replication_instances },
+	{ "test_config_rejects_duplicate_replication_name",
+	  test_config_rejects_duplicate_replication_name },
+	{ "test_config_rejects_bad_replication_nodes", test_config_rejects_bad_replication_nodes },
+	{ "test_config_rejects_resource_of_unknown_replication_instance",
+	  test_config_rejects_resource_of_unknown_replication_instance },
+	{ "test_config_replication_loads", test_config_replication_loads },
 	{ "test_config_examples_load", test_config_examples_load },
 	{ "test_keyfile_refuses_group_readable", test_keyfile_refuses_group_readable },
 	{ "test_keyfile_refuses_short", test_keyfile_refuses_short },

@@ -28,9 +28,10 @@
 #define BLK_REQUEST_MS       10000 /* a helper that does not answer is restarted */
 #define BLK_LINE_MAX         1024
 
+/* Appended params (addresses) go last: the order is the values' order in open(). */
 enum {
 	P_STORE, P_LISTEN, P_PEER, P_NBD, P_CTL, P_PROTOCOL, P_TIMEOUT_MS, P_HELPER, P_LOG,
-	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN,
+	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN, P_ADDRESSES,
 };
 
 static const char *const protocols[] = { "C", "A", NULL };
@@ -39,15 +40,15 @@ static const char *const sb_policies[] = { "none", "discard-zero-changes",
 
 static const struct vg_param_decl blk_params[] = {
 	[P_STORE] = { .name = "store", .type = VG_PARAM_PATH, .flags = VG_PARAM_REQUIRED,
-		      .help = "backing file or block device; metadata in <store>.meta" },
-	[P_LISTEN] = { .name = "listen", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED,
-		       .help = "local replication address, ADDR:PORT" },
-	[P_PEER] = { .name = "peer", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED,
-		     .help = "the peer's replication address, ADDR:PORT" },
+		      .help = "backing file or block device (%n: node name); metadata in <store>.meta" },
+	[P_LISTEN] = { .name = "listen", .type = VG_PARAM_STRING,
+		       .help = "local replication address, ADDR:PORT (or use addresses)" },
+	[P_PEER] = { .name = "peer", .type = VG_PARAM_STRING,
+		     .help = "the peer's replication address, ADDR:PORT (or use addresses)" },
 	[P_NBD] = { .name = "nbd", .type = VG_PARAM_STRING, .flags = VG_PARAM_REQUIRED,
-		    .help = "where the primary serves NBD: unix:PATH or ADDR:PORT" },
+		    .help = "where the primary serves NBD: unix:PATH (%n: node name) or ADDR:PORT" },
 	[P_CTL] = { .name = "ctl", .type = VG_PARAM_PATH,
-		    .help = "helper control socket (default <store>.ctl)" },
+		    .help = "helper control socket (%n: node name; default <store>.ctl)" },
 	[P_PROTOCOL] = { .name = "protocol", .type = VG_PARAM_ENUM, .def = "C", .choices = protocols,
 			 .help = "C: ack when durable on both nodes; A: when durable locally and sent" },
 	[P_TIMEOUT_MS] = { .name = "timeout_ms", .type = VG_PARAM_DURATION_MS, .def = "5000",
@@ -55,7 +56,8 @@ static const struct vg_param_decl blk_params[] = {
 			   .help = "peer silent this long: the session fails" },
 	[P_HELPER] = { .name = "helper", .type = VG_PARAM_PATH, .def = REPLD_PATH,
 		       .help = "the vigil-repld program" },
-	[P_LOG] = { .name = "log", .type = VG_PARAM_PATH, .help = "helper log file (default: none)" },
+	[P_LOG] = { .name = "log", .type = VG_PARAM_PATH,
+		    .help = "helper log file (%n: node name; default: none)" },
 	[P_STATUS_INTERVAL_MS] = { .name = "status_interval_ms", .type = VG_PARAM_DURATION_MS,
 				   .def = "1000", .min = 50, .max = 60000,
 				   .help = "how often the helper's state is read" },
@@ -63,6 +65,9 @@ static const struct vg_param_decl blk_params[] = {
 				  .choices = sb_policies,
 				  .help = "split-brain recovery: none (standalone, report), "
 					  "discard-zero-changes, discard-younger-primary, discard-secondary" },
+	[P_ADDRESSES] = { .name = "addresses", .type = VG_PARAM_STRING,
+			  .help = "\"NODE=ADDR:PORT NODE=ADDR:PORT\": this node's is listen, the "
+				  "other one peer (one file for every node)" },
 	{ .name = NULL },
 };
 
@@ -79,6 +84,8 @@ struct blk {
 	const char *name;
 	char *argv[24];            /* helper command line; strings below owned */
 	char ctl[108], timeout[16];
+	/* per-node values: %n expanded, listen/peer picked from addresses */
+	char store[4096], nbd[4096], log[4096], listen[128], peer[128];
 	struct vg_child *child;
 	int fd;                    /* control socket, -1 when not connected */
 	struct vg_watch *watch;
@@ -396,23 +403,19 @@ static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
 	const struct vg_value *v = inst->params;
 	size_t n = 0;
 
-	if (v[P_CTL].is_set)
-		snprintf(b->ctl, sizeof(b->ctl), "%s", v[P_CTL].s);
-	else
-		snprintf(b->ctl, sizeof(b->ctl), "%s.ctl", v[P_STORE].s);
 	snprintf(b->timeout, sizeof(b->timeout), "%lld", (long long)v[P_TIMEOUT_MS].i);
 	b->argv[n++] = (char *)v[P_HELPER].s;
-	b->argv[n++] = "--store";    b->argv[n++] = (char *)v[P_STORE].s;
+	b->argv[n++] = "--store";    b->argv[n++] = b->store;
 	b->argv[n++] = "--name";     b->argv[n++] = (char *)inst->name;
-	b->argv[n++] = "--listen";   b->argv[n++] = (char *)v[P_LISTEN].s;
-	b->argv[n++] = "--peer";     b->argv[n++] = (char *)v[P_PEER].s;
-	b->argv[n++] = "--nbd";      b->argv[n++] = (char *)v[P_NBD].s;
+	b->argv[n++] = "--listen";   b->argv[n++] = b->listen;
+	b->argv[n++] = "--peer";     b->argv[n++] = b->peer;
+	b->argv[n++] = "--nbd";      b->argv[n++] = b->nbd;
 	b->argv[n++] = "--ctl";      b->argv[n++] = b->ctl;
 	b->argv[n++] = "--protocol"; b->argv[n++] = (char *)v[P_PROTOCOL].s;
 	b->argv[n++] = "--timeout-ms"; b->argv[n++] = b->timeout;
-	if (v[P_LOG].is_set) {
+	if (b->log[0]) {
 		b->argv[n++] = "--log";
-		b->argv[n++] = (char *)v[P_LOG].s;
+		b->argv[n++] = b->log;
 	}
 	if (strcmp(v[P_AFTER_SPLIT_BRAIN].s, "none") != 0) { /* older helpers lack the option */
 		b->argv[n++] = "--after-split-brain";
@@ -421,8 +424,95 @@ static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
 	b->argv[n] = NULL;
 }
 
+/* Copy `tmpl` with each "%n" replaced by `node`.  -ENAMETOOLONG when it does not fit. */
+static int blk_expand(const char *tmpl, const char *node, char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (const char *p = tmpl; *p; p++) {
+		const char *add = p;
+		size_t n = 1;
+
+		if (p[0] == '%' && p[1] == 'n') {
+			add = node;
+			n = strlen(node);
+			p++;
+		}
+		if (used + n >= len)
+			return -ENAMETOOLONG;
+		memcpy(out + used, add, n);
+		used += n;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+/* "n1=A:P n2=B:P" (spaces or commas): this node's entry to listen, the other one to peer. */
+static int blk_pick_addresses(struct blk *b, const char *list, const char *node)
+{
+	char buf[512], *save = NULL, *tok;
+	int mine = 0, other = 0;
+
+	if (strlen(list) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq || !eq[1])
+			return -EINVAL;
+		*eq = '\0';
+		if (!strcmp(tok, node)) {
+			snprintf(b->listen, sizeof(b->listen), "%.127s", eq + 1);
+			mine++;
+		} else {
+			snprintf(b->peer, sizeof(b->peer), "%.127s", eq + 1);
+			other++;
+		}
+	}
+	return mine == 1 && other == 1 ? 0 : -EINVAL;
+}
+
+/* Per-node values: one configuration file serves both nodes of the pair. */
+static int blk_configure(struct blk *b, const struct vg_instance *inst, const char *node)
+{
+	const struct vg_value *v = inst->params;
+	char ctl[4200]; /* store (< 4096) + ".ctl" */
+	int rc = 0;
+
+	rc |= blk_expand(v[P_STORE].s, node, b->store, sizeof(b->store));
+	rc |= blk_expand(v[P_NBD].s, node, b->nbd, sizeof(b->nbd));
+	if (v[P_LOG].is_set)
+		rc |= blk_expand(v[P_LOG].s, node, b->log, sizeof(b->log));
+	if (v[P_CTL].is_set)
+		rc |= blk_expand(v[P_CTL].s, node, ctl, sizeof(ctl));
+	else
+		snprintf(ctl, sizeof(ctl), "%s.ctl", b->store);
+	if (rc || strlen(ctl) >= sizeof(b->ctl)) {
+		vg_err(b->host, "replication %s: a path is too long (control socket: at most %zu bytes)",
+		       b->name, sizeof(b->ctl) - 1);
+		return -ENAMETOOLONG;
+	}
+	snprintf(b->ctl, sizeof(b->ctl), "%s", ctl);
+	if (v[P_ADDRESSES].is_set && blk_pick_addresses(b, v[P_ADDRESSES].s, node) < 0) {
+		vg_err(b->host, "replication %s: addresses must name %s and one peer as "
+		       "NODE=ADDR:PORT, got \"%s\"", b->name, node, v[P_ADDRESSES].s);
+		return -EINVAL;
+	}
+	if (v[P_LISTEN].is_set)
+		snprintf(b->listen, sizeof(b->listen), "%.127s", v[P_LISTEN].s);
+	if (v[P_PEER].is_set)
+		snprintf(b->peer, sizeof(b->peer), "%.127s", v[P_PEER].s);
+	if (!b->listen[0] || !b->peer[0]) {
+		vg_err(b->host, "replication %s: set addresses, or both listen and peer", b->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int blk_open(const struct vg_host *host, const struct vg_instance *inst, void **state)
 {
+	const struct vg_node *self = vg_node_by_id(host, vg_local_node_id(host));
 	struct blk *b = calloc(1, sizeof(*b));
 	int rc;
 
@@ -431,6 +521,12 @@ static int blk_open(const struct vg_host *host, const struct vg_instance *inst, 
 	b->host = host;
 	b->name = inst->name;
 	b->fd = -1;
+	/* no node table (a test's bare loop): %n and addresses cannot apply */
+	rc = blk_configure(b, inst, self && self->name ? self->name : "");
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
 	blk_build_argv(b, inst);
 	rc = vg_timer_start(host, (uint64_t)inst->params[P_STATUS_INTERVAL_MS].i,
 			    (uint64_t)inst->params[P_STATUS_INTERVAL_MS].i, blk_poll_cb, b,

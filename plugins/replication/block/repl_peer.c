@@ -303,12 +303,20 @@ static uint64_t session_start(struct repl *r, int fd, enum repl_decision d,
 		for (uint64_t i = 0; i < r->md.n_regions; i++)
 			r->dirty_bits += repl_bit_test(r, i);
 		r->conn = VG_REPL_CONN_SYNC_SOURCE;
+		r->sync_total = r->dirty_bits * REPL_REGION_SIZE;
 	} else if (d == REPL_D_TARGET_BITMAP || d == REPL_D_TARGET_FULL) {
 		r->md.disk = VG_REPL_DISK_INCONSISTENT;
 		repl_meta_save(r);
 		r->conn = VG_REPL_CONN_SYNC_TARGET;
+		/* what the source will send: the union of both bitmaps, or all (status shows it) */
+		r->sync_total = 0;
+		for (uint64_t i = 0; i < r->md.n_regions; i++)
+			r->sync_total += d == REPL_D_TARGET_FULL || repl_bit_test(r, i) ||
+					 (i / 8 < ph->bm_len && (ph->bitmap[i / 8] >> (i % 8) & 1));
+		r->sync_total *= REPL_REGION_SIZE;
+	} else {
+		r->sync_total = 0;
 	}
-	r->sync_total = r->conn == VG_REPL_CONN_SYNC_SOURCE ? r->dirty_bits * REPL_REGION_SIZE : 0;
 	repl_log(r, "peer: connected to %s (%s, peer %s/%s), %s", r->conf.peer,
 		 repl_decision_name(d), repl_role_name(ph->side.role), repl_disk_name(ph->side.disk),
 		 repl_conn_name(r->conn));

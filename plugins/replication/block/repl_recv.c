@@ -144,7 +144,8 @@ static int rx_rs_data(struct rx *x, uint64_t off, uint32_t len)
 	if (rc == 0) {
 		pthread_mutex_lock(&r->lock);
 		r->sync_done += len;
-		r->sync_total = r->sync_done;
+		if (r->sync_total < r->sync_done)
+			r->sync_total = r->sync_done;
 		r->resynced_total += len;
 		pthread_mutex_unlock(&r->lock);
 	}
