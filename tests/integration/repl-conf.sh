@@ -5,10 +5,11 @@
 # resource plugin "replication" (docs/replication.md).  The first promote
 # of the brand-new pair is forced on n1 (initial_primary) and syncs 256 MiB
 # to n2; 8 MiB are written through NBD on n1.  n1 loses power (vigild and
-# vigil-repld SIGKILLed, links down): n2 is promoted and 4 MiB more are
-# written there.  n1 comes back: as a crashed primary it resyncs every
-# region from n2, over a replication link throttled to 200 Mbit/s so that
-# the resync lasts ~10 s; meanwhile `vigilctl status` (text and --json)
+# vigil-repld SIGKILLed, links down): n2 is promoted and 128 MiB more are
+# written there.  n1 comes back: as a crashed primary it resyncs from n2
+# what n2 wrote and the extents of its own activity log, over a
+# replication link throttled to 200 Mbit/s so that the resync lasts ~5 s;
+# meanwhile `vigilctl status` (text and --json)
 # on both nodes must show the instance resyncing with growing progress.
 # At the end both stores are byte-identical and hold what was written.
 [ "$(id -u)" = 0 ] || { echo "SKIP: not root"; exit 77; }
@@ -25,7 +26,8 @@ for t in qemu-io nbdcopy tc cmp; do
 	command -v "$t" >/dev/null || { echo "SKIP: no $t"; exit 77; }
 done
 STORE_MB=256
-RATE=200mbit   # the resync: 256 MiB at 25 MB/s, about 10 s
+RATE=200mbit   # the resync: ~136 MiB at 25 MB/s, about 5 s
+N2_MB=128      # written on n2 while n1 is down, at 64 MiB
 
 for n in 1 2; do truncate -s ${STORE_MB}M "$VG_TMP/n$n.store"; done
 
@@ -84,7 +86,8 @@ vg_log "power cut of n1 (primary)"
 vg_poweroff 1
 vg_wait_eq 20 "r promoted on n2" "n2:promoted" roles 2
 vg_wait_eq 5 "n2's instance" "primary/unknown uptodate/unknown connecting" state 2
-qemu-io -f raw -c "write -P 0x5a 64M 4M" "$(nbd_uri 2)" >"$VG_TMP/qemu.out" 2>&1 ||
+qemu-io -f raw -c "write -P 0x5a 64M 32M" -c "write -P 0x5a 96M 32M" -c "write -P 0x5a 128M 32M" \
+	-c "write -P 0x5a 160M 32M" "$(nbd_uri 2)" >"$VG_TMP/qemu.out" 2>&1 ||
 	vg_fail "qemu-io write on n2: $(cat "$VG_TMP/qemu.out")"
 
 vg_poweron 1
@@ -117,22 +120,25 @@ grep -A3 "^Replication (this node):" "$VG_TMP/status-n1.txt" | sed 's/^/    n1: 
 # (the peer's disk is as the backend knows it: block says uptodate on the source)
 grep -qE "^ +r0 +block +primary/secondary, disk uptodate/[a-z]+, sync-source$" "$VG_TMP/status-n2.txt" ||
 	vg_fail "n2's text status: expected r0 primary/secondary, disk uptodate/..., sync-source, saw: $(grep -A2 Replication "$VG_TMP/status-n2.txt")"
-grep -qE "resync to peer: [0-9]+ of $((STORE_MB * 1048576)) bytes \([0-9]+%\)" "$VG_TMP/status-n2.txt" ||
+# What the resync moves: the N2_MB MiB n2 wrote alone, and the two 4 MiB
+# extents of n1's activity log that cover its 8 MiB write before the cut.
+SYNC_BYTES=$(((N2_MB + 8) << 20))
+grep -qE "resync to peer: [0-9]+ of $SYNC_BYTES bytes \([0-9]+%\)" "$VG_TMP/status-n2.txt" ||
 	vg_fail "n2's text status: expected the resync progress, saw: $(grep -A2 Replication "$VG_TMP/status-n2.txt")"
 vg_check "n1's instance during the resync" "sync-target" "$t_seen"
-vg_check "n1's resync in its status" "from peer $((STORE_MB * 1048576))" "$n1_sync"
-"$VG_PYTHON" - "$VG_TMP/status-n2.json" <<'EOF' || vg_fail "n2's JSON status during the resync: see above"
+vg_check "n1's resync in its status" "from peer $SYNC_BYTES" "$n1_sync"
+"$VG_PYTHON" - "$VG_TMP/status-n2.json" "$SYNC_BYTES" <<'EOF' || vg_fail "n2's JSON status during the resync: see above"
 import json, sys
 s = json.load(open(sys.argv[1]))
 r = [i for i in s["replication"] if i["name"] == "r0"][0]
 sy = r["sync"]
 ok = (r["plugin"] == "block" and r["state"] == "open" and r["conn"] == "sync-source"
       and r["split_brain"] is False and r["size_bytes"] == 256 << 20
-      and 0 < sy["done_bytes"] <= sy["total_bytes"] == 256 << 20
+      and 0 < sy["done_bytes"] <= sy["total_bytes"] == int(sys.argv[2])
       and sy["percent"] == sy["done_bytes"] * 100 // sy["total_bytes"]
       and r["out_of_sync_bytes"] > 0)
 if not ok:
-    print("expected r0 sync-source with 0 < done <= total = 256 MiB, saw", json.dumps(r))
+    print("expected r0 sync-source with 0 < done <= total =", sys.argv[2], "bytes, saw", json.dumps(r))
     sys.exit(1)
 EOF
 [ "$grew" -ge 2 ] || vg_fail "resync progress grew $grew times while polled every 0.5 s: expected at least 2"
@@ -148,8 +154,8 @@ for n in 1 2; do ip netns exec "$(vg_ns "$n")" tc qdisc del dev eth1 root 2>/dev
 # both stores byte for byte, and what was written on each primary
 cmp "$VG_TMP/n1.store" "$VG_TMP/n2.store" || vg_fail "the stores differ after the resync"
 cmp -n $((8 << 20)) "$VG_TMP/a.bin" "$VG_TMP/n1.store" || vg_fail "n1's 8 MiB written before the failover are not in the store"
-head -c 4M /dev/zero | tr '\0' '\132' > "$VG_TMP/b.bin"
-cmp -n $((4 << 20)) -i 0:$((64 << 20)) "$VG_TMP/b.bin" "$VG_TMP/n1.store" ||
-	vg_fail "n2's 4 MiB written after the failover are not on n1"
+head -c ${N2_MB}M /dev/zero | tr '\0' '\132' > "$VG_TMP/b.bin"
+cmp -n $((N2_MB << 20)) -i 0:$((64 << 20)) "$VG_TMP/b.bin" "$VG_TMP/n1.store" ||
+	vg_fail "n2's $N2_MB MiB written after the failover are not on n1"
 vg_log "stores equal ($(sha256sum < "$VG_TMP/n1.store" | cut -c1-16)...)"
 exit 0
