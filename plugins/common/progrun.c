@@ -72,11 +72,15 @@ static int vgc_run_read(int fd, uint64_t deadline_ms, struct vgc_run *r)
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		uint64_t now = vgc_mono_ms();
 		ssize_t n;
+		int ready;
 
 		if (now >= deadline_ms)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)(deadline_ms - now)) < 0 && errno != EINTR)
+		ready = poll(&pfd, 1, (int)(deadline_ms - now));
+		if (ready < 0 && errno != EINTR)
 			return -errno;
+		if (ready <= 0)
+			continue; /* nothing to read: a blocking read() would outlast the deadline */
 		n = read(fd, tmp, sizeof(tmp));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
