@@ -1,8 +1,8 @@
 /*
  * agent fence plugin, internal: where an agent lives, what it is told on
  * stdin, how its answer maps to a vigil result, and the configuration check
- * against its metadata.  Shared by agent.c (requests), agent_io.c,
- * agent_meta.c and agent_validate.c; never installed.
+ * against its metadata (scanned by plugins/common/metaxml.c).  Shared by
+ * agent.c (requests), agent_io.c and agent_validate.c; never installed.
  */
 #ifndef VG_PLUGIN_FENCE_AGENT_H
 #define VG_PLUGIN_FENCE_AGENT_H
@@ -80,33 +80,6 @@ int ag_outcome_map(uint32_t action, const struct vg_child_result *res, struct ag
  * with a logging prefix ("2024-.. ERROR: ") removed, copied into buf.
  */
 void ag_last_line(const char *out, char *buf, size_t len);
-
-/* One <parameter> of an agent's metadata. */
-struct ag_meta_param {
-	char name[64];
-	char obsoletes[64];  /* the older name this one replaces, or "" */
-	char type[16];       /* <content type=...>: "string", "boolean", "integer", "select", ... */
-	char def[64];        /* <content default=...> */
-	int required;
-	int deprecated;
-	int has_default;
-	char *options;       /* select: the allowed values, "|a|b|c|" (malloc'd), or NULL */
-};
-
-/* What an agent's metadata says. */
-struct ag_meta {
-	char agent[128];     /* <resource-agent name=...> */
-	struct ag_meta_param *p; /* malloc'd */
-	size_t n;
-	char actions[512];   /* the <action name=...> words, "|off|on|status|" */
-};
-
-/* Scan metadata XML.  0, -EINVAL when it is not fence-agent metadata, or -ENOMEM. */
-int ag_meta_parse(const char *xml, struct ag_meta *m);
-void ag_meta_free(struct ag_meta *m);
-const struct ag_meta_param *ag_meta_find(const struct ag_meta *m, const char *name);
-/* 1 when the metadata lists action `name`. */
-int ag_meta_has_action(const struct ag_meta *m, const char *name);
 
 /* vg_fence_ops.validate: the agent exists, attributes match its metadata. */
 int ag_validate(const struct vg_instance *inst, char *errbuf, size_t errlen);

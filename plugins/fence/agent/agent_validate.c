@@ -1,177 +1,52 @@
 /*
  * agent: the configuration check (vg_fence_ops.validate).  It runs before
  * any event loop, so it may block: `<agent> -o metadata` is run with a
- * plain fork/exec (no shell) and a 10 s deadline, its XML scanned
- * (agent_meta.c), and the instance's attributes checked against it:
- * unknown names, values of typed parameters, missing required ones, and
- * the actions vigil needs.  fence-agents ignore an unknown option with a
- * mere warning, so a typo would otherwise surface only when fencing fails.
+ * plain fork/exec (no shell) and a 10 s deadline (plugins/common/progrun.c),
+ * its XML scanned (plugins/common/metaxml.c), and the instance's attributes
+ * checked against it: unknown names, values of typed parameters, missing
+ * required ones, and the actions vigil needs.  fence-agents ignore an
+ * unknown option with a mere warning, so a typo would otherwise surface
+ * only when fencing fails.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "agent.h"
+#include "metaxml.h"
+#include "progrun.h"
 
 #define AG_NAMES_LISTED 20 /* parameter names shown when refusing an unknown one */
 
-/* What one synchronous metadata run left. */
-struct ag_run {
-	char *out;    /* stdout+stderr, NUL-terminated, malloc'd */
-	size_t len;
-	int wstatus;
-	int timed_out;
-};
-
-static uint64_t ag_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* In the forked child: never returns.  Only async-signal-safe calls. */
-static void ag_run_child(const struct ag_agent *a, int out_fd)
+/* Run `<agent> -o metadata`; 0 with r->out the XML, or a line in err. */
+static int ag_meta_fetch(const struct ag_agent *a, struct vgc_run *r, char *err, size_t errlen)
 {
 	char *argv[] = { (char *)a->path, "-o", "metadata", NULL };
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
 			 "PYTHONWARNINGS=ignore", NULL };
-	sigset_t none;
-	int nul;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	setpgid(0, 0);
-	nul = open("/dev/null", O_RDONLY);
-	if (nul < 0 || dup2(nul, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-		_exit(127);
-	execve(a->path, argv, envp);
-	_exit(127);
-}
-
-/* Read the output to EOF or the deadline: 0, -ETIMEDOUT or a negative errno. */
-static int ag_run_read(int fd, uint64_t deadline_ms, struct ag_run *r)
-{
-	char tmp[4096];
-
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = ag_mono_ms();
-		ssize_t n;
-
-		if (now >= deadline_ms)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)(deadline_ms - now)) < 0 && errno != EINTR)
-			return -errno;
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-		if (r->len + (size_t)n > AG_OUTPUT_MAX)
-			n = (ssize_t)(AG_OUTPUT_MAX - r->len);
-		memcpy(r->out + r->len, tmp, (size_t)n);
-		r->len += (size_t)n;
-		r->out[r->len] = '\0';
-	}
-}
-
-/* Reap `pid` by the deadline, else kill its group and reap it anyway. */
-static void ag_run_wait(pid_t pid, uint64_t deadline_ms, struct ag_run *r)
-{
-	const struct timespec nap = { .tv_nsec = 5 * 1000000 };
-
-	while (!r->timed_out) {
-		pid_t w = waitpid(pid, &r->wstatus, WNOHANG);
-
-		if (w == pid || (w < 0 && errno != EINTR))
-			return;
-		if (ag_mono_ms() >= deadline_ms)
-			r->timed_out = 1;
-		else
-			nanosleep(&nap, NULL);
-	}
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &r->wstatus, 0) < 0 && errno == EINTR)
-		;
-}
-
-static int ag_run_fork(const struct ag_agent *a, struct ag_run *r)
-{
-	uint64_t deadline_ms = ag_mono_ms() + AG_META_TIMEOUT_MS;
-	int pipefd[2] = { -1, -1 }, rc = 0;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (pid == 0)
-		ag_run_child(a, pipefd[1]);
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	if (ag_run_read(pipefd[0], deadline_ms, r) == -ETIMEDOUT)
-		r->timed_out = 1;
-	ag_run_wait(pid, deadline_ms, r);
-out:
-	close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	return rc;
-}
-
-/* Run `<agent> -o metadata`; 0 with r->out the XML, or a line in err. */
-static int ag_meta_fetch(const struct ag_agent *a, struct ag_run *r, char *err, size_t errlen)
-{
-	char line[256];
+	char who[sizeof(a->name) + 8], line[256];
 	int rc;
 
-	r->out = calloc(1, AG_OUTPUT_MAX + 1);
-	if (!r->out)
-		return -ENOMEM;
-	rc = ag_run_fork(a, r);
-	if (rc < 0) {
-		snprintf(err, errlen, "agent %s: cannot run metadata: %s", a->name, strerror(-rc));
+	rc = vgc_run_init(r, AG_OUTPUT_MAX);
+	if (rc < 0)
 		return rc;
-	}
-	if (r->timed_out) {
-		snprintf(err, errlen, "agent %s: metadata did not finish within %d s", a->name,
-			 AG_META_TIMEOUT_MS / 1000);
-		return -ETIMEDOUT;
-	}
-	if (WIFEXITED(r->wstatus) && WEXITSTATUS(r->wstatus) == 0)
-		return 0;
+	/* fence-agents write errors among their output: one stream, and its
+	 * last line that is not noise says why */
+	rc = vgc_run_sync(r, a->path, argv, envp, AG_META_TIMEOUT_MS, VGC_RUN_MERGE_STDERR);
 	ag_last_line(r->out, line, sizeof(line));
-	if (WIFSIGNALED(r->wstatus))
-		snprintf(err, errlen, "agent %s: metadata killed by signal %d", a->name,
-			 WTERMSIG(r->wstatus));
-	else
-		snprintf(err, errlen, "agent %s: metadata failed with exit code %d%s%s", a->name,
-			 WEXITSTATUS(r->wstatus), line[0] ? ": " : "", line);
-	return -EINVAL;
+	snprintf(who, sizeof(who), "agent %s", a->name);
+	return vgc_run_check(r, rc, who, "metadata", line, err, errlen);
 }
 
 /* "(it has: a, b, c, ...)": current names only, the first AG_NAMES_LISTED. */
-static void ag_meta_names(const struct ag_meta *m, char *buf, size_t len)
+static void ag_meta_names(const struct vgc_meta *m, char *buf, size_t len)
 {
 	size_t off = (size_t)snprintf(buf, len, "(it has:"), shown = 0;
 
 	for (size_t i = 0; i < m->n && off < len; i++) {
-		const struct ag_meta_param *p = &m->p[i];
+		const struct vgc_meta_param *p = &m->p[i];
 
 		if (p->deprecated || ag_attr_reserved(p->name))
 			continue;
@@ -187,7 +62,7 @@ static void ag_meta_names(const struct ag_meta *m, char *buf, size_t len)
 }
 
 /* What a typed value must look like, as fencing.py reads it; NULL when fine. */
-static const char *ag_value_problem(const struct ag_meta_param *p, const char *v)
+static const char *ag_value_problem(const struct vgc_meta_param *p, const char *v)
 {
 	static const char *const bools[] = {
 		"1", "0", "true", "false", "yes", "no", "on", "off", NULL,
@@ -232,9 +107,9 @@ static void ag_set_text(const char *set, char *buf, size_t len)
 }
 
 static int ag_check_one(const struct vg_attr *at, const struct ag_agent *a,
-			const struct ag_meta *m, char *err, size_t errlen)
+			const struct vgc_meta *m, char *err, size_t errlen)
 {
-	const struct ag_meta_param *p = ag_meta_find(m, at->key);
+	const struct vgc_meta_param *p = vgc_meta_find(m, at->key);
 	const char *want;
 	char names[400];
 
@@ -284,8 +159,8 @@ static int ag_attr_given(const struct vg_instance *inst, const char *name)
  * it; it has no default; vigil does not write it (action, plug); and it is
  * not itself a deprecated alias (its successor carries the requirement).
  */
-static int ag_required_missing(const struct vg_instance *inst, const struct ag_meta *m,
-			       const struct ag_meta_param *p)
+static int ag_required_missing(const struct vg_instance *inst, const struct vgc_meta *m,
+			       const struct vgc_meta_param *p)
 {
 	if (!p->required || p->deprecated || p->has_default || ag_attr_reserved(p->name))
 		return 0;
@@ -298,7 +173,7 @@ static int ag_required_missing(const struct vg_instance *inst, const struct ag_m
 }
 
 static int ag_check_attrs(const struct vg_instance *inst, const struct ag_agent *a,
-			  const struct ag_meta *m, char *err, size_t errlen)
+			  const struct vgc_meta *m, char *err, size_t errlen)
 {
 	static const char *const needed[] = { "off", "on", "status", NULL };
 	char actions[sizeof(m->actions) * 2];
@@ -317,7 +192,7 @@ static int ag_check_attrs(const struct vg_instance *inst, const struct ag_agent 
 		}
 	}
 	for (size_t i = 0; needed[i]; i++) {
-		if (!ag_meta_has_action(m, needed[i])) {
+		if (!vgc_meta_has_action(m, needed[i])) {
 			ag_set_text(m->actions, actions, sizeof(actions));
 			snprintf(err, errlen, "agent %s has no action \"%s\" (it has: %s); vigil "
 				 "needs off, on and status", a->name, needed[i], actions);
@@ -330,8 +205,8 @@ static int ag_check_attrs(const struct vg_instance *inst, const struct ag_agent 
 int ag_validate(const struct vg_instance *inst, char *err, size_t errlen)
 {
 	struct ag_agent a;
-	struct ag_meta m = { 0 };
-	struct ag_run r = { 0 };
+	struct vgc_meta m = { 0 };
+	struct vgc_run r = { 0 };
 	int rc;
 
 	rc = ag_agent_resolve(inst->params[AG_P_AGENT].s, inst->params[AG_P_AGENT_DIR].s,
@@ -343,14 +218,14 @@ int ag_validate(const struct vg_instance *inst, char *err, size_t errlen)
 	rc = ag_meta_fetch(&a, &r, err, errlen);
 	if (rc < 0)
 		goto out;
-	rc = ag_meta_parse(r.out, &m);
+	rc = vgc_meta_parse(r.out, &m);
 	if (rc == -EINVAL)
 		snprintf(err, errlen, "agent %s: metadata is not fence agent XML "
 			 "(no <resource-agent>)", a.name);
 	if (!rc)
 		rc = ag_check_attrs(inst, &a, &m, err, errlen);
 out:
-	ag_meta_free(&m);
-	free(r.out);
+	vgc_meta_free(&m);
+	vgc_run_free(&r);
 	return rc;
 }

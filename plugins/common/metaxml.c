@@ -1,8 +1,6 @@
 /*
- * agent: a small tolerant scanner for a fence agent's metadata, not an XML
- * library: the XML is flat and machine-written (fencing.py metadata()).
- * It collects <parameter> elements with their <content> and <option>s,
- * and the <action> names; comments and CDATA are skipped.
+ * The meta-data scanner: see metaxml.h.  Tags are found with strchr('<')
+ * and strchr('>'); attribute values may be quoted with ' or ".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent.h"
+#include "metaxml.h"
 
 /* `p` starts the tag <name ...>, <name> or <name/>. */
-static int ag_tag_is(const char *p, const char *name)
+static int vgc_tag_is(const char *p, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -23,8 +21,8 @@ static int ag_tag_is(const char *p, const char *name)
 }
 
 /* Value of attribute `name` in the tag [tag, end): 1 and copied to val, or 0. */
-static int ag_xml_attr(const char *tag, const char *end, const char *name,
-		       char *val, size_t vallen)
+static int vgc_xml_attr(const char *tag, const char *end, const char *name,
+			char *val, size_t vallen)
 {
 	size_t n = strlen(name);
 
@@ -52,18 +50,18 @@ static int ag_xml_attr(const char *tag, const char *end, const char *name,
 	return 0;
 }
 
-static int ag_xml_true(const char *tag, const char *end, const char *name)
+static int vgc_xml_true(const char *tag, const char *end, const char *name)
 {
 	char v[16] = "";
 
-	ag_xml_attr(tag, end, name, v, sizeof(v));
+	vgc_xml_attr(tag, end, name, v, sizeof(v));
 	return !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes");
 }
 
-/* Add one <parameter ...> tag: 1 when added, 0 when it has no name. */
-static int ag_meta_add(struct ag_meta *m, const char *tag, const char *end)
+/* Add one <parameter ...> tag: 1 when added, 0 when it has no name, -ENOMEM. */
+static int vgc_meta_add(struct vgc_meta *m, const char *tag, const char *end)
 {
-	struct ag_meta_param *p, *grown;
+	struct vgc_meta_param *p, *grown;
 
 	grown = realloc(m->p, (m->n + 1) * sizeof(*m->p));
 	if (!grown)
@@ -71,17 +69,17 @@ static int ag_meta_add(struct ag_meta *m, const char *tag, const char *end)
 	m->p = grown;
 	p = &m->p[m->n];
 	memset(p, 0, sizeof(*p));
-	if (!ag_xml_attr(tag, end, "name", p->name, sizeof(p->name)) || !p->name[0])
+	if (!vgc_xml_attr(tag, end, "name", p->name, sizeof(p->name)) || !p->name[0])
 		return 0; /* nameless: nothing anybody could set */
-	ag_xml_attr(tag, end, "obsoletes", p->obsoletes, sizeof(p->obsoletes));
-	p->required = ag_xml_true(tag, end, "required");
-	p->deprecated = ag_xml_true(tag, end, "deprecated");
+	vgc_xml_attr(tag, end, "obsoletes", p->obsoletes, sizeof(p->obsoletes));
+	p->required = vgc_xml_true(tag, end, "required");
+	p->deprecated = vgc_xml_true(tag, end, "deprecated");
 	m->n++;
 	return 1;
 }
 
 /* Append `word` to a "|a|b|" set kept in a malloc'd string. */
-static int ag_set_add(char **set, const char *word)
+static int vgc_set_add(char **set, const char *word)
 {
 	size_t old = *set ? strlen(*set) : 0;
 	char *grown = realloc(*set, old + strlen(word) + 3);
@@ -96,27 +94,27 @@ static int ag_set_add(char **set, const char *word)
 	return 0;
 }
 
-static void ag_content(struct ag_meta_param *p, const char *tag, const char *end)
+static void vgc_content(struct vgc_meta_param *p, const char *tag, const char *end)
 {
-	ag_xml_attr(tag, end, "type", p->type, sizeof(p->type));
-	p->has_default = ag_xml_attr(tag, end, "default", p->def, sizeof(p->def));
+	vgc_xml_attr(tag, end, "type", p->type, sizeof(p->type));
+	p->has_default = vgc_xml_attr(tag, end, "default", p->def, sizeof(p->def));
 }
 
-static int ag_option(struct ag_meta_param *p, const char *tag, const char *end)
+static int vgc_option(struct vgc_meta_param *p, const char *tag, const char *end)
 {
 	char v[64];
 
-	if (!ag_xml_attr(tag, end, "value", v, sizeof(v)))
+	if (!vgc_xml_attr(tag, end, "value", v, sizeof(v)))
 		return 0;
-	return ag_set_add(&p->options, v);
+	return vgc_set_add(&p->options, v);
 }
 
-static void ag_action(struct ag_meta *m, const char *tag, const char *end)
+static void vgc_action(struct vgc_meta *m, const char *tag, const char *end)
 {
 	char v[32];
 	size_t len = strlen(m->actions);
 
-	if (!ag_xml_attr(tag, end, "name", v, sizeof(v)) || !v[0])
+	if (!vgc_xml_attr(tag, end, "name", v, sizeof(v)) || !v[0])
 		return;
 	if (!len)
 		len = (size_t)snprintf(m->actions, sizeof(m->actions), "|");
@@ -125,31 +123,31 @@ static void ag_action(struct ag_meta *m, const char *tag, const char *end)
 }
 
 /* One tag [p, end]; `cur` is the <parameter> we are inside, or NULL. */
-static int ag_meta_tag(struct ag_meta *m, const char *p, const char *end,
-		       struct ag_meta_param **cur)
+static int vgc_meta_tag(struct vgc_meta *m, const char *p, const char *end,
+			struct vgc_meta_param **cur)
 {
 	int rc = 0;
 
-	if (ag_tag_is(p, "resource-agent")) {
-		ag_xml_attr(p, end, "name", m->agent, sizeof(m->agent));
-	} else if (ag_tag_is(p, "parameter")) {
-		rc = ag_meta_add(m, p, end);
+	if (vgc_tag_is(p, "resource-agent")) {
+		vgc_xml_attr(p, end, "name", m->agent, sizeof(m->agent));
+	} else if (vgc_tag_is(p, "parameter")) {
+		rc = vgc_meta_add(m, p, end);
 		*cur = rc > 0 ? &m->p[m->n - 1] : NULL;
-	} else if (ag_tag_is(p, "/parameter")) {
+	} else if (vgc_tag_is(p, "/parameter")) {
 		*cur = NULL;
-	} else if (*cur && ag_tag_is(p, "content")) {
-		ag_content(*cur, p, end);
-	} else if (*cur && ag_tag_is(p, "option")) {
-		rc = ag_option(*cur, p, end);
-	} else if (ag_tag_is(p, "action")) {
-		ag_action(m, p, end);
+	} else if (*cur && vgc_tag_is(p, "content")) {
+		vgc_content(*cur, p, end);
+	} else if (*cur && vgc_tag_is(p, "option")) {
+		rc = vgc_option(*cur, p, end);
+	} else if (vgc_tag_is(p, "action")) {
+		vgc_action(m, p, end);
 	}
 	return rc < 0 ? rc : 0;
 }
 
-int ag_meta_parse(const char *xml, struct ag_meta *m)
+int vgc_meta_parse(const char *xml, struct vgc_meta *m)
 {
-	struct ag_meta_param *cur = NULL;
+	struct vgc_meta_param *cur = NULL;
 	const char *p = xml, *end;
 	int rc;
 
@@ -166,7 +164,7 @@ int ag_meta_parse(const char *xml, struct ag_meta *m)
 		end = strchr(p, '>');
 		if (!end)
 			break;
-		rc = ag_meta_tag(m, p, end, &cur);
+		rc = vgc_meta_tag(m, p, end, &cur);
 		if (rc < 0)
 			return rc;
 		p = end + 1;
@@ -174,7 +172,7 @@ int ag_meta_parse(const char *xml, struct ag_meta *m)
 	return 0;
 }
 
-void ag_meta_free(struct ag_meta *m)
+void vgc_meta_free(struct vgc_meta *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->p[i].options);
@@ -183,7 +181,7 @@ void ag_meta_free(struct ag_meta *m)
 	m->n = 0;
 }
 
-const struct ag_meta_param *ag_meta_find(const struct ag_meta *m, const char *name)
+const struct vgc_meta_param *vgc_meta_find(const struct vgc_meta *m, const char *name)
 {
 	for (size_t i = 0; i < m->n; i++)
 		if (!strcmp(m->p[i].name, name))
@@ -191,7 +189,7 @@ const struct ag_meta_param *ag_meta_find(const struct ag_meta *m, const char *na
 	return NULL;
 }
 
-int ag_meta_has_action(const struct ag_meta *m, const char *name)
+int vgc_meta_has_action(const struct vgc_meta *m, const char *name)
 {
 	char word[40];
 
