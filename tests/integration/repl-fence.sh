@@ -221,7 +221,7 @@ hold_while_unfenced() {
 	end=$(($(now_wall_ms) + HOLD_MS + 12000))
 	while :; do
 		nfail=$(fence_n 2 "n$p" failed "$t_kill")
-		[ $(($(now_wall_ms) - t_kill)) -ge "$HOLD_MS" ] && [ "${nfail:-0}" -ge 2 ] && break
+		[ $(($(now_wall_ms) - t_kill)) -ge "$HOLD_MS" ] && [ "${nfail:-0}" -ge 2 ] && [ -n "$probed" ] && break
 		[ "$(now_wall_ms)" -lt "$end" ] ||
 			fail "cycle $c: expected two failed fencings of n$p within $((HOLD_MS + 12000)) ms, saw ${nfail:-none}"
 		vg_check "cycle $c: n$q's helper role while n$p is not fenced" secondary "$(field "$q" role)"
