@@ -31,14 +31,25 @@
 #             FAILED" in vigilctl status).
 #             Then the BMC is started again: the retry fences p, and only
 #             then is q promoted (same two checks as above).
+#   restart:  as bmc-down, but then p's vigild is started again with the
+#             BMC still down and p never powered off (its VIP still up): p
+#             rejoins as a clean node (new incarnation), its probes find its
+#             helper gone: the peer known stopped, r may be promoted without
+#             a fence.  Whichever node the policy promotes (p, holding the
+#             VIP, in practice), its helper logs the promotion after p logged
+#             "every resource probed", the other one none since the kill; no
+#             successful fencing of p, one VIP, a resync, and no node's
+#             status still reports a fencing failure (the former DC's did:
+#             core/fencer.c kept the count of a node back as a member).
 # After each cycle p is powered on through its BMC (ipmitool), its vigild
 # started: it rejoins without being fenced again, its helper, a crashed
 # primary, discards its in-flight writes and resyncs from q as secondary;
 # no split brain on either side.  At the end every acknowledged record is
 # read back through the VIP: none may be lost.
 # The default plan loses each replica node once per kind, with the DC lost
-# too (n1) or the DC being the survivor (n3 lost), then once more.
-# REPL_FENCE_PLAN: the cycles, in order (default "kill kill bmc-down bmc-down kill").
+# too (n1) or the DC being the survivor (n3 lost), then n1 once more with
+# restart.  REPL_FENCE_PLAN: the cycles, in order (default "kill kill
+# bmc-down bmc-down restart").
 [ "$(id -u)" = 0 ] || { echo "SKIP: not root"; exit 77; }
 ip netns list >/dev/null 2>&1 || { echo "SKIP: no ip netns"; exit 77; }
 for t in ipmi_sim ipmitool; do
@@ -57,7 +68,7 @@ VIP=198.18.0.100
 STORE_MB=16
 FENCE_TIMEOUT_MS=3000
 HOLD_MS=$((2 * FENCE_TIMEOUT_MS + 2000))
-PLAN=${REPL_FENCE_PLAN:-kill kill bmc-down bmc-down kill}
+PLAN=${REPL_FENCE_PLAN:-kill kill bmc-down bmc-down restart}
 
 dump_bmcs() {
 	local n
@@ -141,17 +152,22 @@ promoted_at() {
 		split($1, t, "."); ms = t[1] * 1000 + t[2]
 		if (ms >= since) { printf "%d\n", ms; exit } }' "$VG_TMP/n$1.repld.log"
 }
-# bmc_off_at N SINCE_MS: wall clock of the first "powered off" in node N's
-# BMC log at or after SINCE_MS (its lines start with the local HH:MM:SS.mmm).
-bmc_off_at() {
+# first_at SINCE_MS: the wall clock of the first of the lines read (each
+# starting with the local HH:MM:SS.mmm, as vigild's and the BMC's logs)
+# at or after SINCE_MS.
+first_at() {
 	local hms ms day
-	day=$(date -d "@$(($2 / 1000))" +%F)
+	day=$(date -d "@$(($1 / 1000))" +%F)
 	while read -r hms _; do
 		ms=$(date -d "$day $hms" +%s%3N) || continue
-		[ "$ms" -lt $(($2 - 60000)) ] && ms=$((ms + 86400000)) # the day changed
-		[ "$ms" -ge "$2" ] && { echo "$ms"; return; }
-	done < <(grep ' powered off ' "$(vg_bmc_dir "$1")/power.log")
+		[ "$ms" -lt $(($1 - 60000)) ] && ms=$((ms + 86400000)) # the day changed
+		[ "$ms" -ge "$1" ] && { echo "$ms"; return; }
+	done
 }
+# bmc_off_at N SINCE_MS: the first "powered off" in node N's BMC log since then.
+bmc_off_at() { grep ' powered off ' "$(vg_bmc_dir "$1")/power.log" | first_at "$2"; }
+# probed_at N SINCE_MS: the first "every resource probed" in node N's log since then.
+probed_at() { grep ' executor: every resource probed$' "$VG_TMP/n$1.log" | first_at "$2"; }
 # nbd_go N: from the client, the answer of node N's helper to NBD GO:
 # "served", "refused 0x..." or "no connection: ...".
 nbd_go() {
@@ -246,15 +262,18 @@ hold_while_unfenced() {
 	vg_log "cycle $c: $(($(now_wall_ms) - t_kill)) ms after the kill, $nfail failed fencings of n$p: n$q still secondary, NBD refused, no write acknowledged"
 }
 
-# rejoin C P Q: P is powered on through its BMC, its vigild started: it
-# rejoins without being fenced again, and resyncs from Q as secondary.
+# rejoin C P Q DISCARDS [SINCE]: P is powered on through its BMC, its
+# vigild started (or, with SINCE, it was started at SINCE without a power
+# cycle): it rejoins without being fenced, and resyncs from Q as secondary,
+# its helper logging one more discard than DISCARDS.
 rejoin() {
-	local c=$1 p=$2 q=$3 discards t1 since want
-	discards=$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log")
-	since=$(now_wall_ms)
-	vg_check "cycle $c: ipmitool power on n$p" "Chassis Power Control: Up/On" "$(vg_bmc_power "$p" 2 on)"
-	vg_start "$p"
+	local c=$1 p=$2 q=$3 discards=$4 since=${5:-} t1 want
 	t1=$(vg_now_ms)
+	if [ -z "$since" ]; then
+		since=$(now_wall_ms)
+		vg_check "cycle $c: ipmitool power on n$p" "Chassis Power Control: Up/On" "$(vg_bmc_power "$p" 2 on)"
+		vg_start "$p"
+	fi
 	vg_wait 30 "cycle $c: n$p back and in sync" synced "$q" ||
 		fail "cycle $c: n$p did not resync: $(ctl "$q" status)"
 	[ "$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log")" -gt "$discards" ] ||
@@ -268,13 +287,64 @@ rejoin() {
 	vg_log "cycle $c: n$p rejoined and resynced in $(($(vg_now_ms) - t1)) ms"
 }
 
+# restart_unfenced C P Q T_KILL CUT: P was not fenced (its BMC is down);
+# its vigild is started again, without a power cycle: P's state becomes
+# known (its helper gone: r stopped there; its VIP still up), and r may be
+# promoted without a fence, but only after P's probes.  Which node the
+# policy promotes is its choice (P, with the VIP, usually wins again): the
+# test takes either, sets NEWP to it, and checks one primary.
+restart_unfenced() {
+	local c=$1 p=$2 q=$3 t_kill=$4 cut=$5 t_back t_probed t_prom gap n other dc r
+	t_back=$(now_wall_ms)
+	vg_log "cycle $c: n$p's vigild started again, its BMC still down (no power cycle)"
+	vg_start "$p"
+	vg_wait 15 "cycle $c: r promoted on one node, started on the other" eval \
+		'r=$(roles 2); [ "$r" = "n1:promoted n3:started" ] || [ "$r" = "n1:started n3:promoted" ]' ||
+		fail "cycle $c: expected r promoted on n1 or n3 and started on the other, saw '$(roles 2)'"
+	NEWP=$(roles 2 | sed -n 's/.*n\([13]\):promoted.*/\1/p')
+	other=$((4 - NEWP))
+	t_prom=$(promoted_at "$NEWP" "$t_kill")
+	[ -n "$t_prom" ] || fail "cycle $c: no 'ctl: role primary' in n$NEWP's helper log since the kill"
+	[ -z "$(promoted_at "$other" "$t_kill")" ] ||
+		fail "cycle $c: n$other's helper was promoted too since the kill: $(grep 'role primary' "$VG_TMP/n$other.repld.log" | tail -n 1)"
+	t_probed=$(probed_at "$p" "$t_back")
+	[ -n "$t_probed" ] || fail "cycle $c: no 'every resource probed' in n$p's log since its restart"
+	[ "$t_prom" -gt "$t_probed" ] ||
+		fail "cycle $c: expected n$NEWP promoted after n$p's probes ($t_probed), saw it promoted at $t_prom"
+	vg_check "cycle $c: successful fencings of n$p" 0 "$(fence_n 2 "n$p" ok "$t_kill")"
+	vg_check "cycle $c: power of n$p (never fenced)" 1 "$(cat "$(vg_bmc_power_file "$p")")"
+	vg_wait_eq 10 "cycle $c: vip on n$NEWP" "n$NEWP" vg_rsc_on 2 vip
+	vg_wait 5 "cycle $c: the VIP gone from n$other" eval '! ip -n "$(vg_ns "$other")" -4 addr show dev eth0 | grep -qF " $VIP/"' ||
+		fail "cycle $c: n$other has the VIP too: $(ip -n "$(vg_ns "$other")" -4 addr show dev eth0 | grep inet)"
+	vg_wait 15 "cycle $c: writes resume" eval '[ "$(acked)" -gt $((cut + 10)) ]' ||
+		fail "cycle $c: writer stuck at $(acked): $(tail -n 5 "$VG_TMP/writer.log")"
+	gap=$(($(now_wall_ms) - t_kill))
+	vg_wait 30 "cycle $c: n$NEWP primary and n$other in sync" synced "$NEWP" ||
+		fail "cycle $c: no resync: $(ctl "$NEWP" status)"
+	vg_check "cycle $c: split brain on n$NEWP:n$other" "0:0" "$(field "$NEWP" split_brain):$(field "$other" split_brain)"
+	# nothing waits for a fencing any more: no node's status may say so
+	dc=$(vg_dc 2)
+	for n in 1 2 3; do
+		vg_check "cycle $c: n$n's fencing.pending after n$p came back" "[]" "$(vg_jq "$n" "s['fencing']['pending']")"
+		"$VIGILCTL" -s "$(vg_sock "$n")" status 2>&1 | grep -q "^FENCING FAILED" &&
+			fail "cycle $c: n$n's vigilctl status after n$p came back: expected no FENCING FAILED line (nothing waits for a fencing), saw: $("$VIGILCTL" -s "$(vg_sock "$n")" status 2>&1 | grep '^FENCING')"
+	done
+	fig="restart->probed $((t_probed - t_back)) ms, probed->promote of n$NEWP $((t_prom - t_probed)) ms, no fencing"
+	vg_log "cycle $c (restart): DC n$dc, $fig, writes resumed ${gap} ms after the kill"
+	summary="$summary
+  cycle $c (restart, n$p lost, then DC n$dc): $fig, writes resumed after $gap ms"
+	vg_bmc_start "$p" || fail "cycle $c: BMC of n$p did not restart"
+}
+
 p=1 c=0 summary=""
 for mode in $PLAN; do
 	c=$((c + 1))
 	q=$((4 - p))
+	case $mode in kill|bmc-down|restart) ;; *) vg_fail "REPL_FENCE_PLAN: expected kill, bmc-down or restart, saw '$mode'" ;; esac
 	sleep 0.5
 	for n in 1 2 3; do lines[$n]=$(vg_log_lines "$n"); done
-	[ "$mode" = bmc-down ] && vg_bmc_stop "$p"
+	discards=$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log")
+	[ "$mode" = kill ] || vg_bmc_stop "$p"
 	rpid=$(repld_pid "$p")
 	[ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null || fail "cycle $c: no live helper in n$p's pidfile"
 	vg_log "cycle $c ($mode): kill -9 of n$p's vigild and vigil-repld (primary) at record $(acked)"
@@ -287,8 +357,13 @@ for mode in $PLAN; do
 	vg_wait 5 "cycle $c: a DC other than n$p" eval 'dc=$(vg_dc 2); [ -n "$dc" ] && [ "$dc" != None ] && [ "$dc" != "$p" ]' ||
 		fail "cycle $c: no DC after n$p's loss: $(vg_summary 2)"
 	dc=$(vg_dc 2)
+	[ "$mode" = kill ] || hold_while_unfenced "$c" "$p" "$q" "$t_kill" "$cut" "$dc"
+	if [ "$mode" = restart ]; then
+		restart_unfenced "$c" "$p" "$q" "$t_kill" "$cut"
+		p=$NEWP
+		continue
+	fi
 	if [ "$mode" = bmc-down ]; then
-		hold_while_unfenced "$c" "$p" "$q" "$t_kill" "$cut" "$dc"
 		vg_bmc_start "$p" || fail "cycle $c: BMC of n$p did not restart"
 		t_bmc=$(now_wall_ms)
 	fi
@@ -321,7 +396,7 @@ for mode in $PLAN; do
 	vg_log "cycle $c ($mode): DC n$dc, $fig, writes resumed ${gap} ms after the kill"
 	summary="$summary
   cycle $c ($mode, n$p lost, DC n$dc): $fig, writes resumed after $gap ms"
-	rejoin "$c" "$p" "$q"
+	rejoin "$c" "$p" "$q" "$discards"
 	p=$q
 done
 
