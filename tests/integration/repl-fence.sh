@@ -134,6 +134,14 @@ synced() { [ "$(field "$1" role):$(field "$1" conn):$(field "$1" peer_disk)" = "
 roles() { vg_jq "$1" "' '.join('%s:%s' % (x['node'], x['role']) for r in s['resources'] if r['id']=='r' for x in sorted(r['nodes'], key=lambda x: x['node']) if x['current'] and x['role'] != 'stopped')"; }
 acked() { wc -l < "$VG_TMP/acked" 2>/dev/null || echo 0; }
 now_wall_ms() { date +%s%3N; }
+# gone PID: the process has exited.  The helper is nobody's child here (its
+# launcher exited): once killed it is a zombie until init reaps it, which
+# may take a while, and kill -0 still succeeds on a zombie.
+gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
 # repld_pid N: the helper's pid from node N's pidfile.
 repld_pid() { local pid rest; read -r pid rest < "$(vg_rundir "$1")/repl.pid" 2>/dev/null && echo "$pid"; }
 # fence_at N TARGET RESULT SINCE_MS: wall clock (at_ms) of the first fencing
@@ -346,12 +354,13 @@ for mode in $PLAN; do
 	discards=$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log")
 	[ "$mode" = kill ] || vg_bmc_stop "$p"
 	rpid=$(repld_pid "$p")
-	[ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null || fail "cycle $c: no live helper in n$p's pidfile"
+	[ -n "$rpid" ] && ! gone "$rpid" || fail "cycle $c: no live helper in n$p's pidfile"
 	vg_log "cycle $c ($mode): kill -9 of n$p's vigild and vigil-repld (primary) at record $(acked)"
 	t_kill=$(now_wall_ms)
 	kill -KILL "$(vg_pid "$p")" "$rpid"
 	vg_kill "$p"
-	vg_wait 2 "n$p's helper gone" eval '! kill -0 $rpid 2>/dev/null' || fail "cycle $c: helper $rpid survived SIGKILL"
+	vg_wait 2 "n$p's helper gone" gone "$rpid" ||
+		fail "cycle $c: helper $rpid survived SIGKILL: state $(sed 's/.*) //' "/proc/$rpid/stat" 2>/dev/null | cut -d' ' -f1)"
 	sleep 0.2
 	cut=$(acked)
 	vg_wait 5 "cycle $c: a DC other than n$p" eval 'dc=$(vg_dc 2); [ -n "$dc" ] && [ "$dc" != None ] && [ "$dc" != "$p" ]' ||
