@@ -162,7 +162,9 @@ promoted_at() {
 }
 # first_at SINCE_MS: the wall clock of the first of the lines read (each
 # starting with the local HH:MM:SS.mmm, as vigild's and the BMC's logs)
-# at or after SINCE_MS.
+# at or after SINCE_MS.  The lines must all be written after SINCE_MS - 60 s
+# (callers skip older ones by position): an earlier clock time means the
+# day changed.
 first_at() {
 	local hms ms day
 	day=$(date -d "@$(($1 / 1000))" +%F)
@@ -172,10 +174,12 @@ first_at() {
 		[ "$ms" -ge "$1" ] && { echo "$ms"; return; }
 	done
 }
-# bmc_off_at N SINCE_MS: the first "powered off" in node N's BMC log since then.
-bmc_off_at() { grep ' powered off ' "$(vg_bmc_dir "$1")/power.log" | first_at "$2"; }
-# probed_at N SINCE_MS: the first "every resource probed" in node N's log since then.
-probed_at() { grep ' executor: every resource probed$' "$VG_TMP/n$1.log" | first_at "$2"; }
+# bmc_off_at N FROM SINCE_MS: the first "powered off" after line FROM of
+# node N's BMC log, at or after SINCE_MS.
+bmc_off_at() { tail -n +"$(($2 + 1))" "$(vg_bmc_dir "$1")/power.log" | grep ' powered off ' | first_at "$3"; }
+# probed_at N FROM SINCE_MS: the first "every resource probed" after line
+# FROM of node N's log, at or after SINCE_MS.
+probed_at() { tail -n +"$(($2 + 1))" "$VG_TMP/n$1.log" | grep ' executor: every resource probed$' | first_at "$3"; }
 # nbd_go N: from the client, the answer of node N's helper to NBD GO:
 # "served", "refused 0x..." or "no connection: ...".
 nbd_go() {
@@ -315,7 +319,7 @@ restart_unfenced() {
 	[ -n "$t_prom" ] || fail "cycle $c: no 'ctl: role primary' in n$NEWP's helper log since the kill"
 	[ -z "$(promoted_at "$other" "$t_kill")" ] ||
 		fail "cycle $c: n$other's helper was promoted too since the kill: $(grep 'role primary' "$VG_TMP/n$other.repld.log" | tail -n 1)"
-	t_probed=$(probed_at "$p" "$t_back")
+	t_probed=$(probed_at "$p" "${lines[$p]}" "$t_back")
 	[ -n "$t_probed" ] || fail "cycle $c: no 'every resource probed' in n$p's log since its restart"
 	[ "$t_prom" -gt "$t_probed" ] ||
 		fail "cycle $c: expected n$NEWP promoted after n$p's probes ($t_probed), saw it promoted at $t_prom"
@@ -351,6 +355,7 @@ for mode in $PLAN; do
 	case $mode in kill|bmc-down|restart) ;; *) vg_fail "REPL_FENCE_PLAN: expected kill, bmc-down or restart, saw '$mode'" ;; esac
 	sleep 0.5
 	for n in 1 2 3; do lines[$n]=$(vg_log_lines "$n"); done
+	bmc_lines=$(cat "$(vg_bmc_dir "$p")/power.log" 2>/dev/null | wc -l)
 	discards=$(grep -c "crashed primary: DISCARDING THE LOCAL NODE" "$VG_TMP/n$p.repld.log")
 	[ "$mode" = kill ] || vg_bmc_stop "$p"
 	rpid=$(repld_pid "$p")
@@ -384,7 +389,7 @@ for mode in $PLAN; do
 	[ -n "$t_prom" ] || fail "cycle $c: no 'ctl: role primary' in n$q's helper log since the kill"
 	[ "$t_prom" -gt "$t_fence" ] ||
 		fail "cycle $c: expected n$q promoted after n$p's fencing succeeded ($t_fence), saw it promoted at $t_prom"
-	t_off=$(bmc_off_at "$p" "$t_kill")
+	t_off=$(bmc_off_at "$p" "$bmc_lines" "$t_kill")
 	[ -n "$t_off" ] || fail "cycle $c: no 'powered off' in n$p's BMC log since the kill"
 	[ "$t_prom" -gt "$t_off" ] ||
 		fail "cycle $c: expected n$q promoted after n$p's BMC powered it off ($t_off), saw it promoted at $t_prom"
