@@ -41,10 +41,10 @@
 #             successful fencing of p, one VIP, a resync, and no node's
 #             status still reports a fencing failure (the former DC's did:
 #             core/fencer.c kept the count of a node back as a member).
-# After each cycle p is powered on through its BMC (ipmitool), its vigild
-# started: it rejoins without being fenced again, its helper, a crashed
-# primary, discards its in-flight writes and resyncs from q as secondary;
-# no split brain on either side.  At the end every acknowledged record is
+# After each kill or bmc-down cycle p is powered on through its BMC
+# (ipmitool), its vigild started: it rejoins without being fenced again,
+# its helper, a crashed primary, discards its in-flight writes and resyncs
+# from q as secondary; no split brain on either side.  At the end every acknowledged record is
 # read back through the VIP: none may be lost.
 # The default plan loses each replica node once per kind, with the DC lost
 # too (n1) or the DC being the survivor (n3 lost), then n1 once more with
