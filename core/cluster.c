@@ -68,6 +68,7 @@ static void on_membership_change(void *arg)
 		stop_local_resources(vd, "partition without quorum (no_quorum_policy stop)");
 	vd->was_quorate = quorate;
 	vg_cstate_view_changed(&vd->cs);
+	vg_fencer_view_changed(&vd->fencer);
 	vg_dc_abort(&vd->dc, "the membership changed");
 }
 

@@ -175,6 +175,32 @@ static void job_free(struct vg_fencer *f, struct vg_fence_job *j)
 	free(j);
 }
 
+/* Nothing waits for the fencing of a member: see vg_fencer_view_changed(). */
+static void forget_members(struct vg_fencer *f)
+{
+	size_t left = 0;
+	const struct vg_fence_job *j;
+
+	if (!f->failures)
+		return;
+	for (size_t i = 0; i < f->net->n_peers; i++) {
+		if (!f->failed[i])
+			continue;
+		for (j = f->jobs; j && j->node != i; j = j->next)
+			;
+		if (!j && vg_view_contains(&f->cs->m->view, f->net->peers[i].id))
+			f->failed[i] = 0;
+		else
+			left++;
+	}
+	if (left)
+		return;
+	vg_logf(f->log, VG_LOG_NOTICE, "fencer",
+		"every node whose fencing failed is a member again: %u failure(s) no longer hold anything back",
+		f->failures);
+	f->failures = 0;
+}
+
 static void job_finish(struct vg_fence_job *j, int ok, const char *device)
 {
 	struct vg_fencer *f = j->f;
@@ -184,6 +210,10 @@ static void job_finish(struct vg_fence_job *j, int ok, const char *device)
 	char detail[256];
 
 	f->failures = ok ? 0 : f->failures + 1;
+	if (ok)
+		memset(f->failed, 0, f->net->n_peers);
+	else
+		f->failed[node] = 1;
 	vg_logf(f->log, ok ? VG_LOG_NOTICE : VG_LOG_ERR, "fencer",
 		ok ? "%s %s: done by %s in %llu ms" : "%s %s: FAILED on every level (%s, %llu ms)",
 		action_name(j->action), node_name(f, node), ok ? device : j->detail,
@@ -192,6 +222,8 @@ static void job_finish(struct vg_fence_job *j, int ok, const char *device)
 	alert(f, j, ok, device);
 	snprintf(detail, sizeof(detail), "%s", j->detail);
 	job_free(f, j);
+	if (!ok)
+		forget_members(f); /* the target may have come back while it was tried */
 	if (cb)
 		cb(arg, node, ok ? 0 : -EIO, detail);
 }
@@ -322,6 +354,11 @@ int vg_fencer_fence(struct vg_fencer *f, uint32_t node, int action, const char *
 	return 0;
 }
 
+void vg_fencer_view_changed(struct vg_fencer *f)
+{
+	forget_members(f);
+}
+
 int vg_fencer_start(struct vg_fencer *f, const struct vg_config *cfg, const struct vg_host_env *env,
 		    struct vg_cstate *cs, struct vg_net *net)
 {
@@ -329,7 +366,8 @@ int vg_fencer_start(struct vg_fencer *f, const struct vg_config *cfg, const stru
 	*f = (struct vg_fencer){ .loop = env->loop, .log = env->log, .cfg = cfg, .env = env,
 				 .cs = cs, .net = net };
 	f->devs = calloc(cfg->n_fence_devices + 1, sizeof(*f->devs));
-	if (!f->devs)
+	f->failed = calloc(net->n_peers + 1, 1);
+	if (!f->devs || !f->failed)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_fence_devices; i++) {
 		f->devs[i].conf = &cfg->fence_devices[i];
@@ -352,5 +390,6 @@ void vg_fencer_stop(struct vg_fencer *f)
 	for (size_t i = 0; f->devs && i < f->n_devs; i++)
 		vg_plugin_inst_close(f->devs[i].pi);
 	free(f->devs);
+	free(f->failed);
 	memset(f, 0, sizeof(*f));
 }

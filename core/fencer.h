@@ -59,6 +59,7 @@ struct vg_fencer {
 	size_t n_devs;
 	struct vg_fence_job *jobs;     /* running, at most one per target */
 	uint32_t failures;             /* consecutive failed fencings, for status */
+	uint8_t *failed;               /* per node index: its fencing failed since the last success */
 };
 
 int vg_fencer_start(struct vg_fencer *f, const struct vg_config *cfg, const struct vg_host_env *env,
@@ -73,6 +74,15 @@ void vg_fencer_stop(struct vg_fencer *f);
  */
 int vg_fencer_fence(struct vg_fencer *f, uint32_t node, int action, const char *by,
 		    vg_fencer_done_cb cb, void *arg);
+
+/*
+ * The membership changed.  A node whose fencing failed and that is a member
+ * again (a new incarnation, or a healed partition) is no longer unclean:
+ * nothing waits for that fencing any more.  When no such node is left, the
+ * consecutive failures are forgotten, so that status stops saying FENCING
+ * FAILED.
+ */
+void vg_fencer_view_changed(struct vg_fencer *f);
 
 /* Can any configured device fence `node`? */
 int vg_fencer_can_fence(const struct vg_fencer *f, uint32_t node);
