@@ -25,7 +25,8 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 		    const void *payload, uint32_t len)
 {
 	uint8_t hdr[REPL_HDR_LEN] = { 0 };
-	int fd, rc;
+	struct repl_link *link;
+	int rc;
 
 	repl_put32(hdr + REPL_OFF_MAGIC, REPL_WIRE_MAGIC);
 	repl_put16(hdr + REPL_OFF_TYPE, type);
@@ -35,11 +36,11 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 	repl_put32(hdr + REPL_OFF_LEN, payload ? len : 0);
 	pthread_mutex_lock(&r->send_lock);
 	pthread_mutex_lock(&r->lock);
-	fd = r->peer_fd;
+	link = r->peer_link;
 	pthread_mutex_unlock(&r->lock);
-	rc = fd < 0 ? -ENOTCONN : repl_full_write(fd, hdr, sizeof(hdr));
+	rc = !link ? -ENOTCONN : repl_link_write(link, hdr, sizeof(hdr));
 	if (rc == 0 && payload && len)
-		rc = repl_full_write(fd, payload, len);
+		rc = repl_link_write(link, payload, len);
 	pthread_mutex_unlock(&r->send_lock);
 	return rc;
 }
@@ -74,6 +75,7 @@ void repl_session_fail(struct repl *r, const char *why)
 	r->if_len = 0;
 	shutdown(r->peer_fd, SHUT_RDWR);
 	r->peer_fd = -1;
+	r->peer_link = NULL;
 	r->session_up = 0;
 	r->session_id++;
 	r->peer_role = VG_REPL_ROLE_UNKNOWN;

@@ -24,7 +24,7 @@
 
 struct rx {
 	struct repl *r;
-	int fd;
+	struct repl_link *link;
 	uint8_t *buf;    /* payload, grown up to REPL_MAX_IO */
 	size_t cap;
 	uint64_t applied; /* last write answered APPLIED and not ACKed since (0: none) */
@@ -41,7 +41,7 @@ static int rx_payload(struct rx *x, uint32_t len)
 		x->buf = b;
 		x->cap = len;
 	}
-	return repl_full_read(x->fd, x->buf, len);
+	return repl_link_read(x->link, x->buf, len);
 }
 
 static int in_store(const struct repl *r, uint64_t off, uint32_t len)
@@ -259,15 +259,14 @@ void *repl_recv_thread(void *arg)
 	struct rx x = { .r = arg };
 	struct repl *r = x.r;
 	uint8_t hdr[REPL_HDR_LEN];
-	struct pollfd pfd = { .events = POLLIN };
 	char why[128] = "connection closed";
 	int rc;
 
 	pthread_mutex_lock(&r->lock);
-	x.fd = pfd.fd = r->peer_fd;
+	x.link = r->peer_link;
 	pthread_mutex_unlock(&r->lock);
 	for (;;) {
-		rc = poll(&pfd, 1, x.applied ? REPL_IDLE_SYNC_MS : (int)r->conf.timeout_ms);
+		rc = repl_link_poll(x.link, x.applied ? REPL_IDLE_SYNC_MS : (int)r->conf.timeout_ms);
 		if (rc == 0 && x.applied) {
 			/* A pause with writes not yet durable: one sync for all of them. */
 			rc = rx_sync(&x, x.applied);
@@ -281,9 +280,9 @@ void *repl_recv_thread(void *arg)
 			snprintf(why, sizeof(why), "peer silent for %u ms", r->conf.timeout_ms);
 			break;
 		}
-		if (rc < 0 && errno == EINTR)
+		if (rc == -EINTR)
 			continue;
-		rc = rc < 0 ? -errno : repl_full_read(x.fd, hdr, sizeof(hdr));
+		rc = rc < 0 ? rc : repl_link_read(x.link, hdr, sizeof(hdr));
 		if (rc == 0)
 			rc = rx_one(&x, hdr);
 		if (rc < 0) {
