@@ -30,7 +30,7 @@
 
 enum {
 	P_STORE, P_LISTEN, P_PEER, P_NBD, P_CTL, P_PROTOCOL, P_TIMEOUT_MS, P_HELPER, P_LOG,
-	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN,
+	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN, P_TLS_CERT, P_TLS_KEY, P_TLS_CA, P_TLS_PEER_NAME,
 };
 
 static const char *const protocols[] = { "C", "A", NULL };
@@ -63,6 +63,16 @@ static const struct vg_param_decl blk_params[] = {
 				  .choices = sb_policies,
 				  .help = "split-brain recovery: none (standalone, report), "
 					  "discard-zero-changes, discard-younger-primary, discard-secondary" },
+	[P_TLS_CERT] = { .name = "tls_cert", .type = VG_PARAM_PATH,
+			 .help = "TLS on the replication link: this node's certificate (PEM), signed "
+				 "by tls_ca; set tls_cert, tls_key, tls_ca and tls_peer_name, or none" },
+	[P_TLS_KEY] = { .name = "tls_key", .type = VG_PARAM_PATH,
+			.help = "the private key of tls_cert (PEM, mode 0600 or 0400)" },
+	[P_TLS_CA] = { .name = "tls_ca", .type = VG_PARAM_PATH,
+		       .help = "the CA the peer's certificate must be signed by" },
+	[P_TLS_PEER_NAME] = { .name = "tls_peer_name", .type = VG_PARAM_STRING,
+			      .help = "the name the peer's certificate must carry (subject CN or "
+				      "SAN DNS name): the peer node's name" },
 	{ .name = NULL },
 };
 
@@ -77,7 +87,7 @@ struct blk_req {
 struct blk {
 	const struct vg_host *host;
 	const char *name;
-	char *argv[24];            /* helper command line; strings below owned */
+	char *argv[32];            /* helper command line; strings below owned */
 	char ctl[108], timeout[16];
 	struct vg_child *child;
 	int fd;                    /* control socket, -1 when not connected */
@@ -418,7 +428,30 @@ static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
 		b->argv[n++] = "--after-split-brain";
 		b->argv[n++] = (char *)v[P_AFTER_SPLIT_BRAIN].s;
 	}
+	if (v[P_TLS_CERT].is_set) { /* blk_tls_check: then all four are */
+		b->argv[n++] = "--tls-cert";      b->argv[n++] = (char *)v[P_TLS_CERT].s;
+		b->argv[n++] = "--tls-key";       b->argv[n++] = (char *)v[P_TLS_KEY].s;
+		b->argv[n++] = "--tls-ca";        b->argv[n++] = (char *)v[P_TLS_CA].s;
+		b->argv[n++] = "--tls-peer-name"; b->argv[n++] = (char *)v[P_TLS_PEER_NAME].s;
+	}
 	b->argv[n] = NULL;
+}
+
+/* TLS is the four parameters or none: half of them would silently be plain TCP. */
+static int blk_tls_check(const struct vg_host *host, const struct vg_instance *inst)
+{
+	const struct vg_value *v = inst->params;
+	int n = v[P_TLS_CERT].is_set + v[P_TLS_KEY].is_set + v[P_TLS_CA].is_set +
+		v[P_TLS_PEER_NAME].is_set;
+
+	if (n == 0 || (n == 4 && v[P_TLS_PEER_NAME].s[0]))
+		return 0;
+	if (n == 4)
+		vg_err(host, "replication %s: tls_peer_name must not be empty", inst->name);
+	else
+		vg_err(host, "replication %s: tls_cert, tls_key, tls_ca and tls_peer_name go together "
+		       "(%d of 4 set)", inst->name, n);
+	return -EINVAL;
 }
 
 static int blk_open(const struct vg_host *host, const struct vg_instance *inst, void **state)
@@ -428,6 +461,10 @@ static int blk_open(const struct vg_host *host, const struct vg_instance *inst, 
 
 	if (!b)
 		return -ENOMEM;
+	if (blk_tls_check(host, inst) < 0) {
+		free(b);
+		return -EINVAL;
+	}
 	b->host = host;
 	b->name = inst->name;
 	b->fd = -1;
