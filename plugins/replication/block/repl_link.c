@@ -42,7 +42,7 @@
 #include <openssl/x509v3.h>
 
 #define REPL_TLS_ACCEPTED 0x06    /* the acceptance byte, first application data each way */
-#define REPL_TLS_DRAIN_MS 200     /* a refusing side reads until the peer closes, this long */
+#define REPL_TLS_DRAIN_MS 200     /* a refusing side reads until the peer closes, this long at most */
 
 struct repl_link {
 	struct repl *r;
@@ -89,7 +89,8 @@ static int tls_wait(struct repl_link *l, int ssl_err)
  * A failed SSL call, in l->why and as -errno: -EPIPE at the end of the
  * stream (clean or not), -errno of the socket, -EPROTO for a TLS error.
  * Once the session is up, a TLS error is logged once (the receiver only
- * logs the errno).  `saved` is errno right after the call.
+ * logs the errno).  `saved` is errno right after the call.  Called with
+ * ssl_lock held: it guards why and logged too (reader and writers).
  */
 static int tls_error(struct repl_link *l, int ssl_err, int saved)
 {
@@ -120,7 +121,7 @@ static int tls_error(struct repl_link *l, int ssl_err, int saved)
 /* One SSL_read_ex/SSL_write_ex under the lock: 0, -EAGAIN after a wait (repeat it), or -errno. */
 static int tls_io(struct repl_link *l, int writing, void *buf, size_t len, size_t *done)
 {
-	int ok, err = SSL_ERROR_NONE, saved = 0, rc;
+	int ok, err = SSL_ERROR_NONE, saved = 0, rc = 0;
 
 	pthread_mutex_lock(&l->ssl_lock);
 	ERR_clear_error();
@@ -129,17 +130,17 @@ static int tls_io(struct repl_link *l, int writing, void *buf, size_t len, size_
 	if (!ok) {
 		saved = errno;
 		err = SSL_get_error(l->ssl, 0);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+			rc = tls_error(l, err, saved);
 	}
 	pthread_mutex_unlock(&l->ssl_lock);
 	if (ok)
 		return 0;
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
 		rc = tls_wait(l, err);
-		if (rc == -ETIMEDOUT)
-			snprintf(l->why, sizeof(l->why), "peer silent for %d ms", l->timeout_ms);
 		return rc < 0 ? rc : -EAGAIN;
 	}
-	return tls_error(l, err, saved);
+	return rc;
 }
 
 /* 0 once all `len` bytes are written; -errno otherwise. */
@@ -294,10 +295,12 @@ static enum link_end handshake_why(struct repl_link *l, int ssl_err, int saved, 
 static void drain_close(struct repl_link *l)
 {
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+	uint64_t end = repl_now_ms() + REPL_TLS_DRAIN_MS, now;
 	char buf[256];
 
 	shutdown(l->fd, SHUT_WR);
-	while (poll(&pfd, 1, REPL_TLS_DRAIN_MS) > 0 && read(l->fd, buf, sizeof(buf)) > 0)
+	while ((now = repl_now_ms()) < end && poll(&pfd, 1, (int)(end - now)) > 0 &&
+	       read(l->fd, buf, sizeof(buf)) > 0)
 		;
 }
 
@@ -355,6 +358,8 @@ static int tls_accept_peer(struct repl_link *l)
 		snprintf(l->why, sizeof(l->why), "acceptance byte 0x%02x, expected 0x%02x", theirs, yes);
 		rc = -EPROTO;
 	}
+	if (rc == -ETIMEDOUT)
+		snprintf(l->why, sizeof(l->why), "no answer within %d ms", l->timeout_ms);
 	if (rc < 0) {
 		snprintf(why, sizeof(why), "the connection ended before it accepted ours: %s", l->why);
 		link_refused(l, LINK_REFUSED_BY_PEER, why);
