@@ -129,10 +129,13 @@ static int check_tls_args(const struct repl_conf *c)
 
 	if (n == 0 || (n == 4 && c->tls_peer_name[0]))
 		return 0;
-	fprintf(stderr, "vigil-repld: --tls-cert, --tls-key, --tls-ca and --tls-peer-name go together "
-		"(got %s%s%s%s), and the peer name must not be empty\n",
-		c->tls_cert ? "--tls-cert " : "", c->tls_key ? "--tls-key " : "",
-		c->tls_ca ? "--tls-ca " : "", c->tls_peer_name ? "--tls-peer-name" : "");
+	if (n == 4)
+		fprintf(stderr, "vigil-repld: --tls-peer-name must not be empty\n");
+	else
+		fprintf(stderr, "vigil-repld: --tls-cert, --tls-key, --tls-ca and --tls-peer-name "
+			"go together, got only:%s%s%s%s\n", c->tls_cert ? " --tls-cert" : "",
+			c->tls_key ? " --tls-key" : "", c->tls_ca ? " --tls-ca" : "",
+			c->tls_peer_name ? " --tls-peer-name" : "");
 	return -EINVAL;
 }
 
