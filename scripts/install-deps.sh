@@ -5,7 +5,7 @@ set -eu
 
 BUILD="build-essential autoconf automake libtool libltdl-dev pkg-config
  libconfig-dev libssl-dev libpcap-dev libcunit1-dev libjansson-dev"
-TEST="python3 jq iproute2 iptables procps psmisc iputils-ping netcat-openbsd
+TEST="python3 jq iproute2 iptables procps psmisc iputils-ping netcat-openbsd openssl
  tcpdump tshark socat valgrind clang libclang-rt-14-dev stress-ng"
 PEERS="resource-agents fence-agents openipmi ipmitool libnbd-bin nbdkit fio
  qemu-utils corosync pacemaker-cli-utils keepalived abigail-tools"

@@ -4,6 +4,8 @@
  * loop, each supervising its own vigil-repld on 127.0.0.1 inside a network
  * namespace of this test (root; skipped without it).  Drives the ops as the
  * core would: status, promote (refused, then forced), verify, demote.
+ * With the tls_* parameters the helpers' link is TLS (the certificates of
+ * scripts/vigil-tls-certs); half of them are refused at open.
  */
 #include "cu_main.h"
 #include "config.h"
@@ -22,6 +24,7 @@
 
 #define BLOCK_SO TOP_BUILDDIR "/plugins/replication/block/.libs/block.so"
 #define REPLD    TOP_BUILDDIR "/plugins/replication/block/vigil-repld"
+#define CERTGEN  TESTS_SRCDIR "/../scripts/vigil-tls-certs"
 
 struct fx {
 	struct vg_logger log;
@@ -72,8 +75,20 @@ static void fx_free(struct fx *f)
 	vg_registry_free(&f->reg);
 }
 
-/* Open node `id` (1 or 2) of resource "r0": its store, ports 7101/7102. */
-static int node_open(struct fx *f, struct node *n, int id)
+/* The value of `key` in a NULL-terminated key, value list, or NULL. */
+static const char *extra_value(const char *const *extra, const char *key)
+{
+	for (; extra && extra[0]; extra += 2)
+		if (!strcmp(extra[0], key))
+			return extra[1];
+	return NULL;
+}
+
+/*
+ * Open node `id` (1 or 2) of resource "r0": its store, ports 7101/7102;
+ * `extra` (key, value, ..., NULL, or NULL) sets further parameters.
+ */
+static int node_open(struct fx *f, struct node *n, int id, const char *const *extra)
 {
 	const struct vg_plugin_info *info = f->info;
 	char store[128], nbd[128], listen[32], peer[32], cmd[256], err[256];
@@ -97,6 +112,8 @@ static int node_open(struct fx *f, struct node *n, int id)
 		       !strcmp(k, "listen") ? listen : !strcmp(k, "peer") ? peer :
 		       !strcmp(k, "helper") ? REPLD : !strcmp(k, "timeout_ms") ? "1000" :
 		       !strcmp(k, "status_interval_ms") ? "100" : info->params[i].def;
+		if (extra_value(extra, k))
+			text = extra_value(extra, k);
 		if (text && vg_param_parse(&info->params[i], text, &n->ic.values[i], err,
 					   sizeof(err)) < 0)
 			return -1;
@@ -172,8 +189,8 @@ static void test_block_promote_demote_through_the_plugin(void)
 	CU_ASSERT_FATAL(fx_init(&f) == 0);
 	ops = &f.info->ops.replication;
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ops->verify);
-	CU_ASSERT_FATAL(node_open(&f, &a, 1) == 0);
-	CU_ASSERT_FATAL(node_open(&f, &b, 2) == 0);
+	CU_ASSERT_FATAL(node_open(&f, &a, 1, NULL) == 0);
+	CU_ASSERT_FATAL(node_open(&f, &b, 2, NULL) == 0);
 	CU_ASSERT_EQUAL(wait_until(&f, &a, connected), 0);
 	st = node_status(&a);
 	CU_ASSERT_EQUAL(st.disk, VG_REPL_DISK_INCONSISTENT);
@@ -207,8 +224,65 @@ static void test_block_promote_demote_through_the_plugin(void)
 	fx_free(&f);
 }
 
+/* 1 when the file holds `needle` (a helper's log). */
+static int file_has(const char *path, const char *needle)
+{
+	char line[1024];
+	FILE *fp = fopen(path, "r");
+	int found = 0;
+
+	while (fp && !found && fgets(line, sizeof(line), fp))
+		found = strstr(line, needle) != NULL;
+	if (fp)
+		fclose(fp);
+	return found;
+}
+
+static void test_block_tls_params_reach_the_helper(void)
+{
+	char cmd[512], certs[96], p[6][160];
+	struct fx f;
+	struct node a, b;
+
+	if (getuid() != 0 || unshare(CLONE_NEWNET) < 0 || system("ip link set lo up") != 0) {
+		fprintf(stderr, "skipped: needs root and a network namespace\n");
+		return;
+	}
+	CU_ASSERT_FATAL(fx_init(&f) == 0);
+	snprintf(certs, sizeof(certs), "%s/certs", f.dir);
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' n1 n2 >/dev/null", CERTGEN, certs);
+	CU_ASSERT_FATAL(system(cmd) == 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(p[3 * i], sizeof(p[0]), "%s/n%d.crt", certs, i + 1);
+		snprintf(p[3 * i + 1], sizeof(p[0]), "%s/n%d.key", certs, i + 1);
+		snprintf(p[3 * i + 2], sizeof(p[0]), "%s/n%d.log", f.dir, i + 1);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/ca.crt", certs);
+	{
+		const char *half[] = { "tls_cert", p[0], "tls_ca", cmd, NULL };
+		const char *ta[] = { "tls_cert", p[0], "tls_key", p[1], "tls_ca", cmd,
+				     "tls_peer_name", "n2", "log", p[2], NULL };
+		const char *tb[] = { "tls_cert", p[3], "tls_key", p[4], "tls_ca", cmd,
+				     "tls_peer_name", "n1", "log", p[5], NULL };
+
+		/* Half of the TLS parameters: refused, never plain TCP by accident. */
+		CU_ASSERT_EQUAL(node_open(&f, &a, 1, half), -EINVAL);
+		node_close(&a);
+		CU_ASSERT_FATAL(node_open(&f, &a, 1, ta) == 0);
+		CU_ASSERT_FATAL(node_open(&f, &b, 2, tb) == 0);
+	}
+	CU_ASSERT_EQUAL(wait_until(&f, &a, connected), 0);
+	CU_ASSERT_TRUE(file_has(p[2], "link TLS"));
+	CU_ASSERT_TRUE(file_has(p[2], "its certificate names \"n2\""));
+	CU_ASSERT_TRUE(file_has(p[5], "its certificate names \"n1\""));
+	node_close(&a);
+	node_close(&b);
+	fx_free(&f);
+}
+
 static CU_TestInfo tests[] = {
 	{ "block_promote_demote_through_the_plugin", test_block_promote_demote_through_the_plugin },
+	{ "block_tls_params_reach_the_helper", test_block_tls_params_reach_the_helper },
 	CU_TEST_INFO_NULL,
 };
 

@@ -31,7 +31,8 @@
 /* Appended params (addresses) go last: the order is the values' order in open(). */
 enum {
 	P_STORE, P_LISTEN, P_PEER, P_NBD, P_CTL, P_PROTOCOL, P_TIMEOUT_MS, P_HELPER, P_LOG,
-	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN, P_ADDRESSES,
+	P_STATUS_INTERVAL_MS, P_AFTER_SPLIT_BRAIN, P_ADDRESSES, P_TLS_CERT, P_TLS_KEY, P_TLS_CA,
+	P_TLS_PEER_NAME,
 };
 
 static const char *const protocols[] = { "C", "A", NULL };
@@ -68,6 +69,16 @@ static const struct vg_param_decl blk_params[] = {
 	[P_ADDRESSES] = { .name = "addresses", .type = VG_PARAM_STRING,
 			  .help = "\"NODE=ADDR:PORT NODE=ADDR:PORT\": this node's is listen, the "
 				  "other one peer (one file for every node)" },
+	[P_TLS_CERT] = { .name = "tls_cert", .type = VG_PARAM_PATH,
+			 .help = "TLS on the replication link: this node's certificate (PEM, %n: node "
+				 "name), signed by tls_ca; set tls_cert, tls_key and tls_ca, or none" },
+	[P_TLS_KEY] = { .name = "tls_key", .type = VG_PARAM_PATH,
+			.help = "the private key of tls_cert (PEM, mode 0600 or 0400)" },
+	[P_TLS_CA] = { .name = "tls_ca", .type = VG_PARAM_PATH,
+		       .help = "the CA the peer's certificate must be signed by" },
+	[P_TLS_PEER_NAME] = { .name = "tls_peer_name", .type = VG_PARAM_STRING,
+			      .help = "the name the peer's certificate must carry (subject CN or "
+				      "SAN DNS name); default: the other node of addresses" },
 	{ .name = NULL },
 };
 
@@ -82,10 +93,12 @@ struct blk_req {
 struct blk {
 	const struct vg_host *host;
 	const char *name;
-	char *argv[24];            /* helper command line; strings below owned */
+	char *argv[32];            /* helper command line; strings below owned */
 	char ctl[108], timeout[16];
 	/* per-node values: %n expanded, listen/peer picked from addresses */
 	char store[4096], nbd[4096], log[4096], listen[128], peer[128];
+	char peer_node[64];        /* the other node named in addresses ("" without) */
+	char tls_cert[4096], tls_key[4096], tls_ca[4096], tls_peer[128]; /* "" without TLS */
 	struct vg_child *child;
 	int fd;                    /* control socket, -1 when not connected */
 	struct vg_watch *watch;
@@ -421,6 +434,12 @@ static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
 		b->argv[n++] = "--after-split-brain";
 		b->argv[n++] = (char *)v[P_AFTER_SPLIT_BRAIN].s;
 	}
+	if (b->tls_cert[0]) { /* blk_tls_configure: then all four are */
+		b->argv[n++] = "--tls-cert";      b->argv[n++] = b->tls_cert;
+		b->argv[n++] = "--tls-key";       b->argv[n++] = b->tls_key;
+		b->argv[n++] = "--tls-ca";        b->argv[n++] = b->tls_ca;
+		b->argv[n++] = "--tls-peer-name"; b->argv[n++] = b->tls_peer;
+	}
 	b->argv[n] = NULL;
 }
 
@@ -467,10 +486,49 @@ static int blk_pick_addresses(struct blk *b, const char *list, const char *node)
 			mine++;
 		} else {
 			snprintf(b->peer, sizeof(b->peer), "%.127s", eq + 1);
+			snprintf(b->peer_node, sizeof(b->peer_node), "%.63s", tok);
 			other++;
 		}
 	}
 	return mine == 1 && other == 1 ? 0 : -EINVAL;
+}
+
+/*
+ * TLS is cert, key and ca (%n expanded) and the peer's name, or none: half
+ * of them would silently be plain TCP.  The name defaults to the other
+ * node of `addresses`.
+ */
+static int blk_tls_configure(struct blk *b, const struct vg_instance *inst, const char *node)
+{
+	const struct vg_value *v = inst->params;
+	int n = v[P_TLS_CERT].is_set + v[P_TLS_KEY].is_set + v[P_TLS_CA].is_set;
+	const char *peer = v[P_TLS_PEER_NAME].is_set ? v[P_TLS_PEER_NAME].s : b->peer_node;
+
+	if (n == 0 && !v[P_TLS_PEER_NAME].is_set)
+		return 0;
+	if (n == 0) {
+		vg_err(b->host, "replication %s: tls_peer_name needs tls_cert, tls_key and tls_ca",
+		       b->name);
+		return -EINVAL;
+	}
+	if (n != 3) {
+		vg_err(b->host, "replication %s: tls_cert, tls_key and tls_ca go together (%d of 3 set)",
+		       b->name, n);
+		return -EINVAL;
+	}
+	if (!peer[0]) {
+		vg_err(b->host, "replication %s: TLS needs tls_peer_name (the peer node's name, as its "
+		       "certificate carries it) when addresses does not name the peer", b->name);
+		return -EINVAL;
+	}
+	if (blk_expand(v[P_TLS_CERT].s, node, b->tls_cert, sizeof(b->tls_cert)) < 0 ||
+	    blk_expand(v[P_TLS_KEY].s, node, b->tls_key, sizeof(b->tls_key)) < 0 ||
+	    blk_expand(v[P_TLS_CA].s, node, b->tls_ca, sizeof(b->tls_ca)) < 0) {
+		vg_err(b->host, "replication %s: a TLS path is too long", b->name);
+		return -ENAMETOOLONG;
+	}
+	snprintf(b->tls_peer, sizeof(b->tls_peer), "%.127s", peer);
+	return 0;
 }
 
 /* Per-node values: one configuration file serves both nodes of the pair. */
@@ -507,7 +565,7 @@ static int blk_configure(struct blk *b, const struct vg_instance *inst, const ch
 		vg_err(b->host, "replication %s: set addresses, or both listen and peer", b->name);
 		return -EINVAL;
 	}
-	return 0;
+	return blk_tls_configure(b, inst, node);
 }
 
 static int blk_open(const struct vg_host *host, const struct vg_instance *inst, void **state)

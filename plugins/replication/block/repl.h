@@ -33,6 +33,8 @@
 /* Generation identifier of a store that never held agreed data (DRBD's "just created"). */
 #define REPL_GEN_JUST_CREATED 4u
 
+#define REPL_TLS_WHY_MAX 384     /* a TLS refusal in words */
+
 enum { REPL_GEN_CURRENT, REPL_GEN_BITMAP, REPL_GEN_HIST0, REPL_GEN_HIST1, REPL_GEN_N };
 
 /* Metadata flags (struct repl_meta.flags). */
@@ -99,6 +101,8 @@ struct repl_inflight {
 
 struct repl_conf {
 	const char *store, *meta, *name, *listen, *peer, *nbd, *ctl, *log;
+	/* TLS on the peer link: all of cert, key, ca and peer_name, or none (plain TCP) */
+	const char *tls_cert, *tls_key, *tls_ca, *tls_peer_name;
 	char protocol;          /* 'A' or 'C' */
 	uint32_t timeout_ms;    /* peer silent this long: the session fails */
 	uint32_t ping_ms;
@@ -131,6 +135,8 @@ struct repl {
 	int nbd_clients;         /* [L] */
 	/* The peer session. */
 	int peer_fd;             /* [L] -1 when none */
+	struct repl_link *peer_link; /* [L] the session's link, NULL when none; freed by the
+				    peer thread under send_lock once the session ended */
 	int session_up;          /* [L] writes are replicated */
 	uint64_t session_id;     /* [L] bumped when a session ends */
 	uint64_t next_seq;       /* [L] last sequence number sent */
@@ -150,6 +156,8 @@ struct repl {
 	uint64_t verify_regions; /* [L] regions that differ */
 	uint64_t verify_offs[REPL_VERIFY_LIST]; /* [L] the first differing offsets */
 	FILE *log_out;           /* --log, or NULL for stderr */
+	struct ssl_ctx_st *tls_ctx; /* SSL_CTX from --tls-*, NULL: plain TCP (repl_tls.c) */
+	char tls_refused[REPL_TLS_WHY_MAX]; /* peer thread: the last TLS refusal logged */
 };
 
 /* repld.c */
@@ -213,6 +221,31 @@ int repl_verify_answer(struct repl *r, uint64_t id, uint64_t off, const uint8_t 
 void repl_verify_result(struct repl *r, uint64_t id, uint64_t off, uint32_t differs);
 int repl_region_digest(struct repl *r, uint64_t off, uint8_t *buf, uint8_t *digest);
 #define REPL_DIGEST_LEN 32
+
+/* repl_tls.c: the TLS identity (docs/replication.md "TLS on the peer link"). */
+struct x509_st;
+struct X509_name_st;
+int repl_tls_setup(struct repl *r);
+int repl_tls_cert_names(struct x509_st *x, const char *name);
+void repl_tls_name_cn(struct X509_name_st *n, char *buf, size_t len);
+const char *repl_tls_err(const char *dflt);
+
+/*
+ * repl_link.c: the peer connection, plain TCP or TLS.  open takes the fd
+ * (closed on failure; -EACCES: refused, logged); read/write move whole
+ * buffers (0 or -errno, -EPIPE at end of stream); poll: 1 readable, 0 after
+ * timeout_ms, -errno; close frees it (no other thread may use it then).
+ */
+struct repl_link;
+int repl_link_open(struct repl *r, int fd, int connector, struct repl_link **out);
+int repl_link_write(struct repl_link *l, const void *buf, size_t len);
+int repl_link_write2(struct repl_link *l, const void *a, size_t alen, const void *b, size_t blen);
+int repl_link_sendfile(struct repl_link *l, const void *hdr, size_t hlen, int file, uint64_t off,
+		       uint32_t len);
+int repl_link_pending(struct repl_link *l);
+int repl_link_read(struct repl_link *l, void *buf, size_t len);
+int repl_link_poll(struct repl_link *l, int timeout_ms);
+void repl_link_close(struct repl_link *l);
 
 /* repl_nbd.c */
 void *repl_nbd_thread(void *arg);

@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,7 +26,8 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 		    const void *payload, uint32_t len)
 {
 	uint8_t hdr[REPL_HDR_LEN] = { 0 };
-	int fd, rc;
+	struct repl_link *link;
+	int rc;
 
 	repl_put32(hdr + REPL_OFF_MAGIC, REPL_WIRE_MAGIC);
 	repl_put16(hdr + REPL_OFF_TYPE, type);
@@ -37,9 +37,9 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 	repl_put32(hdr + REPL_OFF_LEN, payload ? len : 0);
 	pthread_mutex_lock(&r->send_lock);
 	pthread_mutex_lock(&r->lock);
-	fd = r->peer_fd;
+	link = r->peer_link;
 	pthread_mutex_unlock(&r->lock);
-	rc = fd < 0 ? -ENOTCONN : repl_full_write2(fd, hdr, sizeof(hdr), payload, payload ? len : 0);
+	rc = !link ? -ENOTCONN : repl_link_write2(link, hdr, sizeof(hdr), payload, payload ? len : 0);
 	pthread_mutex_unlock(&r->send_lock);
 	return rc;
 }
@@ -49,14 +49,15 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
  * the page cache with sendfile(2): no copy through a buffer of ours.  The
  * socket may still reference those pages after this returns, so a later
  * write to them can reach the peer inside this message: callers use it
- * only where that is harmless (see repl_write and send_run).
+ * only where that is harmless (see send_write and send_run).  In TLS the
+ * bytes are read and go through OpenSSL.
  */
 int repl_send_store(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
 		    uint32_t len)
 {
-	uint8_t hdr[REPL_HDR_LEN] = { 0 };
-	off_t pos = (off_t)off;
-	int fd, rc;
+	uint8_t hdr[REPL_HDR_LEN] = { 0 }, *buf;
+	struct repl_link *link;
+	int rc;
 
 	repl_put32(hdr + REPL_OFF_MAGIC, REPL_WIRE_MAGIC);
 	repl_put16(hdr + REPL_OFF_TYPE, type);
@@ -66,18 +67,14 @@ int repl_send_store(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 	repl_put32(hdr + REPL_OFF_LEN, len);
 	pthread_mutex_lock(&r->send_lock);
 	pthread_mutex_lock(&r->lock);
-	fd = r->peer_fd;
+	link = r->peer_link;
 	pthread_mutex_unlock(&r->lock);
-	rc = fd < 0 ? -ENOTCONN : 0;
-	if (rc == 0 && send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_MORE) != sizeof(hdr))
-		rc = -EIO; /* a blocking socket sends 32 bytes whole or fails */
-	while (rc == 0 && pos < (off_t)(off + len)) {
-		ssize_t n = sendfile(fd, r->store_fd, &pos, (size_t)(off + len - (uint64_t)pos));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			rc = n < 0 ? -errno : -EIO; /* 0: the store is shorter than it was */
+	rc = !link ? -ENOTCONN : repl_link_sendfile(link, hdr, sizeof(hdr), r->store_fd, off, len);
+	if (rc == -EOPNOTSUPP) {
+		buf = malloc(len);
+		rc = !buf ? -ENOMEM : pread(r->store_fd, buf, len, (off_t)off) == (ssize_t)len ?
+		     repl_link_write2(link, hdr, sizeof(hdr), buf, len) : -EIO;
+		free(buf);
 	}
 	pthread_mutex_unlock(&r->send_lock);
 	return rc;
@@ -113,6 +110,7 @@ void repl_session_fail(struct repl *r, const char *why)
 	r->if_len = 0;
 	shutdown(r->peer_fd, SHUT_RDWR);
 	r->peer_fd = -1;
+	r->peer_link = NULL;
 	r->session_up = 0;
 	r->session_id++;
 	pthread_cond_broadcast(&r->session_cond);
@@ -199,7 +197,8 @@ static int local_sync(struct repl *r)
 static int send_write(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
 		      const void *buf, uint32_t len)
 {
-	if (type == REPL_MSG_DATA && r->conf.protocol == 'C' && len >= REPL_SENDFILE_MIN)
+	if (type == REPL_MSG_DATA && r->conf.protocol == 'C' && len >= REPL_SENDFILE_MIN &&
+	    !r->conf.tls_cert) /* in TLS the bytes go through OpenSSL from buf */
 		return repl_send_store(r, type, flags, seq, off, len);
 	return repl_send_flags(r, type, flags, seq, off, buf, len);
 }

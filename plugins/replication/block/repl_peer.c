@@ -90,8 +90,9 @@ static int try_accept(struct repl *r, int lfd)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Write one message straight to fd (handshake: no session yet). */
-static int send_raw(int fd, uint16_t type, uint64_t off, const void *payload, uint32_t len)
+/* Write one message straight to the link (handshake: no session yet). */
+static int send_raw(struct repl_link *ln, uint16_t type, uint64_t off, const void *payload,
+		    uint32_t len)
 {
 	uint8_t hdr[REPL_HDR_LEN] = { 0 };
 	int rc;
@@ -100,16 +101,16 @@ static int send_raw(int fd, uint16_t type, uint64_t off, const void *payload, ui
 	repl_put16(hdr + REPL_OFF_TYPE, type);
 	repl_put64(hdr + REPL_OFF_OFF, off);
 	repl_put32(hdr + REPL_OFF_LEN, len);
-	rc = repl_full_write(fd, hdr, sizeof(hdr));
-	return rc == 0 && len ? repl_full_write(fd, payload, len) : rc;
+	rc = repl_link_write(ln, hdr, sizeof(hdr));
+	return rc == 0 && len ? repl_link_write(ln, payload, len) : rc;
 }
 
 /* Read one message of `type` whose payload is at most `max` bytes into a new buffer. */
-static int recv_raw(int fd, uint16_t type, uint32_t max, uint64_t *off, uint8_t **payload,
-		    uint32_t *len)
+static int recv_raw(struct repl_link *ln, uint16_t type, uint32_t max, uint64_t *off,
+		    uint8_t **payload, uint32_t *len)
 {
 	uint8_t hdr[REPL_HDR_LEN];
-	int rc = repl_full_read(fd, hdr, sizeof(hdr));
+	int rc = repl_link_read(ln, hdr, sizeof(hdr));
 
 	if (rc < 0)
 		return rc;
@@ -121,7 +122,7 @@ static int recv_raw(int fd, uint16_t type, uint32_t max, uint64_t *off, uint8_t 
 	*payload = malloc(*len + 1);
 	if (!*payload)
 		return -ENOMEM;
-	rc = repl_full_read(fd, *payload, *len);
+	rc = repl_link_read(ln, *payload, *len);
 	if (rc < 0) {
 		free(*payload);
 		*payload = NULL;
@@ -129,7 +130,7 @@ static int recv_raw(int fd, uint16_t type, uint32_t max, uint64_t *off, uint8_t 
 	return rc;
 }
 
-static int send_hello(struct repl *r, int fd)
+static int send_hello(struct repl *r, struct repl_link *ln)
 {
 	uint8_t h[REPL_HELLO_LEN] = { 0 }, *bm;
 	size_t bm_len;
@@ -154,9 +155,9 @@ static int send_hello(struct repl *r, int fd)
 		memcpy(bm, r->md.bitmap, bm_len);
 	pthread_mutex_unlock(&r->lock);
 	if (bm) {
-		rc = send_raw(fd, REPL_MSG_HELLO, 0, h, sizeof(h));
+		rc = send_raw(ln, REPL_MSG_HELLO, 0, h, sizeof(h));
 		if (rc == 0)
-			rc = send_raw(fd, REPL_MSG_BITMAP, 0, bm, (uint32_t)bm_len);
+			rc = send_raw(ln, REPL_MSG_BITMAP, 0, bm, (uint32_t)bm_len);
 	}
 	free(bm);
 	return rc;
@@ -193,7 +194,7 @@ static int check_hello(struct repl *r, const uint8_t *h, uint32_t len, struct pe
 	return 0;
 }
 
-static int recv_hello(struct repl *r, int fd, struct peer_hello *ph)
+static int recv_hello(struct repl *r, struct repl_link *ln, struct peer_hello *ph)
 {
 	uint8_t *h = NULL;
 	uint32_t len;
@@ -201,14 +202,14 @@ static int recv_hello(struct repl *r, int fd, struct peer_hello *ph)
 	size_t bm_len = (r->md.n_regions + 7) / 8;
 	int rc;
 
-	rc = recv_raw(fd, REPL_MSG_HELLO, REPL_HELLO_LEN, &off, &h, &len);
+	rc = recv_raw(ln, REPL_MSG_HELLO, REPL_HELLO_LEN, &off, &h, &len);
 	if (rc == 0 && len != REPL_HELLO_LEN && len != REPL_HELLO_LEN_V1)
 		rc = -EPROTO;
 	if (rc == 0)
 		rc = check_hello(r, h, len, ph);
 	free(h);
 	if (rc == 0)
-		rc = recv_raw(fd, REPL_MSG_BITMAP, (uint32_t)bm_len, &off, &ph->bitmap, &len);
+		rc = recv_raw(ln, REPL_MSG_BITMAP, (uint32_t)bm_len, &off, &ph->bitmap, &len);
 	if (rc == 0 && len != bm_len)
 		rc = -EPROTO;
 	ph->bm_len = len;
@@ -219,7 +220,7 @@ static int recv_hello(struct repl *r, int fd, struct peer_hello *ph)
 }
 
 /* Exchange HELLO/BITMAP/DECIDE; the connecting side speaks first. */
-static int handshake(struct repl *r, int fd, int connector, struct peer_hello *ph,
+static int handshake(struct repl *r, struct repl_link *ln, int connector, struct peer_hello *ph,
 		     enum repl_decision *d, const char **how)
 {
 	struct repl_side me;
@@ -228,9 +229,9 @@ static int handshake(struct repl *r, int fd, int connector, struct peer_hello *p
 	uint32_t len;
 	int rc;
 
-	rc = connector ? send_hello(r, fd) : recv_hello(r, fd, ph);
+	rc = connector ? send_hello(r, ln) : recv_hello(r, ln, ph);
 	if (rc == 0)
-		rc = connector ? recv_hello(r, fd, ph) : send_hello(r, fd);
+		rc = connector ? recv_hello(r, ln, ph) : send_hello(r, ln);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&r->lock);
@@ -240,12 +241,12 @@ static int handshake(struct repl *r, int fd, int connector, struct peer_hello *p
 	*d = repl_decide_sides(&me, &ph->side, r->conf.after_sb, how);
 	pthread_mutex_unlock(&r->lock);
 	if (connector)
-		rc = send_raw(fd, REPL_MSG_DECIDE, *d, NULL, 0);
+		rc = send_raw(ln, REPL_MSG_DECIDE, *d, NULL, 0);
 	if (rc == 0)
-		rc = recv_raw(fd, REPL_MSG_DECIDE, 0, &theirs, &nothing, &len);
+		rc = recv_raw(ln, REPL_MSG_DECIDE, 0, &theirs, &nothing, &len);
 	free(nothing);
 	if (rc == 0 && !connector)
-		rc = send_raw(fd, REPL_MSG_DECIDE, *d, NULL, 0);
+		rc = send_raw(ln, REPL_MSG_DECIDE, *d, NULL, 0);
 	if (rc == 0 && theirs != repl_decision_mirror(*d)) {
 		repl_log(r, "peer: decisions do not mirror (ours %s, theirs %s): disconnecting",
 			 repl_decision_name(*d), repl_decision_name((enum repl_decision)theirs));
@@ -276,14 +277,15 @@ static const char *refusal(struct repl *r, enum repl_decision d, const struct pe
 }
 
 /* Make the session live (under write_lock: no write is half-way). */
-static uint64_t session_start(struct repl *r, int fd, enum repl_decision d,
-			      const struct peer_hello *ph)
+static uint64_t session_start(struct repl *r, int fd, struct repl_link *link,
+			      enum repl_decision d, const struct peer_hello *ph)
 {
 	uint64_t session;
 
 	pthread_mutex_lock(&r->write_lock);
 	pthread_mutex_lock(&r->lock);
 	r->peer_fd = fd;
+	r->peer_link = link;
 	r->session_up = 1;
 	session = r->session_id;
 	r->next_seq = r->applied_seq = r->acked_seq = 0;
@@ -381,16 +383,25 @@ static void log_discard(struct repl *r, enum repl_decision d, const char *how,
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void session_run(struct repl *r, int fd, int connector)
+/*
+ * One session on the connected socket `fd` (closed at the end).  0 once it
+ * was live, whatever ended it; < 0 when it never was (refused), so that
+ * the connector waits connect_ms before it tries again.
+ */
+static int session_run(struct repl *r, int fd, int connector)
 {
 	struct peer_hello ph = { 0 };
 	enum repl_decision d = REPL_D_INVALID;
 	const char *why, *how = NULL;
+	struct repl_link *link;
 	pthread_t rx;
 	uint64_t session;
 	int rc;
 
-	rc = handshake(r, fd, connector, &ph, &d, &how);
+	rc = repl_link_open(r, fd, connector, &link);
+	if (rc < 0)
+		return rc;
+	rc = handshake(r, link, connector, &ph, &d, &how);
 	if (rc < 0)
 		goto out;
 	why = refusal(r, d, &ph);
@@ -409,9 +420,10 @@ static void session_run(struct repl *r, int fd, int connector)
 			 (unsigned long long)ph.side.gen[0], (unsigned long long)ph.side.gen[1]);
 		pthread_cond_broadcast(&r->cond);
 		pthread_mutex_unlock(&r->lock);
+		rc = -EPROTO;
 		goto out;
 	}
-	session = session_start(r, fd, d, &ph);
+	session = session_start(r, fd, link, d, &ph);
 	if (pthread_create(&rx, NULL, repl_recv_thread, r) != 0) {
 		repl_session_fail(r, "no receiver thread");
 		goto out;
@@ -426,7 +438,12 @@ static void session_run(struct repl *r, int fd, int connector)
 	pthread_join(rx, NULL);
 out:
 	free(ph.bitmap);
-	close(fd);
+	repl_session_fail(r, "session ended"); /* no-op unless still published */
+	/* A sender reads peer_link and writes to it under send_lock: none holds it now. */
+	pthread_mutex_lock(&r->send_lock);
+	repl_link_close(link);
+	pthread_mutex_unlock(&r->send_lock);
+	return rc;
 }
 
 static void wait_ms(struct repl *r, uint32_t ms)
@@ -463,9 +480,9 @@ void *repl_peer_thread(void *arg)
 		if (!want)
 			break;
 		fd = connector ? try_connect(r) : try_accept(r, lfd);
-		if (fd >= 0)
-			session_run(r, fd, connector);
-		else if (connector)
+		if (fd >= 0 && session_run(r, fd, connector) == 0)
+			continue;
+		if (connector)
 			wait_ms(r, r->conf.connect_ms);
 	}
 	if (lfd >= 0)

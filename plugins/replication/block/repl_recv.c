@@ -24,10 +24,11 @@
 
 struct rx {
 	struct repl *r;
-	int fd;
+	struct repl_link *link;
 	uint8_t *buf;    /* payload, grown up to REPL_MAX_IO */
 	size_t cap;
-	uint64_t applied; /* last write answered APPLIED and not ACKed since (0: none) */
+	uint64_t applied; /* last write applied and not ACKed since (0: none) */
+	uint64_t unanswered; /* last write applied and not answered APPLIED yet (0: none) */
 	uint64_t unsynced; /* bytes written to the store since the last fdatasync */
 };
 
@@ -41,7 +42,7 @@ static int rx_payload(struct rx *x, uint32_t len)
 		x->buf = b;
 		x->cap = len;
 	}
-	return repl_full_read(x->fd, x->buf, len);
+	return repl_link_read(x->link, x->buf, len);
 }
 
 static int in_store(const struct repl *r, uint64_t off, uint32_t len)
@@ -72,6 +73,7 @@ static int rx_sync(struct rx *x, uint64_t seq)
 		return -errno;
 	x->unsynced = 0;
 	x->applied = 0;
+	x->unanswered = 0;
 	return repl_send(x->r, REPL_MSG_ACK, seq, 0, NULL, 0);
 }
 
@@ -100,8 +102,22 @@ static int rx_write(struct rx *x, uint16_t type, uint16_t flags, uint64_t seq, u
 	x->unsynced += type == REPL_MSG_FLUSH ? 0 : len;
 	if (sync || x->unsynced >= REPL_SYNC_BYTES)
 		return rx_sync(x, seq);
-	x->applied = seq;
-	return repl_send(r, REPL_MSG_APPLIED, seq, 0, NULL, 0);
+	x->applied = x->unanswered = seq;
+	return 0;
+}
+
+/*
+ * APPLIED for the last write applied, unless more of the stream is already
+ * waiting: then the answer after it covers this one too.  A burst of
+ * writes costs one answer (and one wakeup of the primary); a lone write is
+ * answered as soon as it is written.
+ */
+static int rx_answer(struct rx *x)
+{
+	if (!x->unanswered || repl_link_pending(x->link))
+		return 0;
+	x->unanswered = 0;
+	return repl_send(x->r, REPL_MSG_APPLIED, x->applied, 0, NULL, 0);
 }
 
 static void rx_applied(struct repl *r, uint64_t seq)
@@ -260,15 +276,19 @@ void *repl_recv_thread(void *arg)
 	struct rx x = { .r = arg };
 	struct repl *r = x.r;
 	uint8_t hdr[REPL_HDR_LEN];
-	struct pollfd pfd = { .events = POLLIN };
 	char why[128] = "connection closed";
 	int rc;
 
 	pthread_mutex_lock(&r->lock);
-	x.fd = pfd.fd = r->peer_fd;
+	x.link = r->peer_link;
 	pthread_mutex_unlock(&r->lock);
 	for (;;) {
-		rc = poll(&pfd, 1, x.applied ? REPL_IDLE_SYNC_MS : (int)r->conf.timeout_ms);
+		rc = rx_answer(&x);
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "send: %s", strerror(-rc));
+			break;
+		}
+		rc = repl_link_poll(x.link, x.applied ? REPL_IDLE_SYNC_MS : (int)r->conf.timeout_ms);
 		if (rc == 0 && x.applied) {
 			/* A pause with writes not yet durable: one sync for all of them. */
 			rc = rx_sync(&x, x.applied);
@@ -282,9 +302,9 @@ void *repl_recv_thread(void *arg)
 			snprintf(why, sizeof(why), "peer silent for %u ms", r->conf.timeout_ms);
 			break;
 		}
-		if (rc < 0 && errno == EINTR)
+		if (rc == -EINTR)
 			continue;
-		rc = rc < 0 ? -errno : repl_full_read(x.fd, hdr, sizeof(hdr));
+		rc = rc < 0 ? rc : repl_link_read(x.link, hdr, sizeof(hdr));
 		if (rc == 0)
 			rc = rx_one(&x, hdr);
 		if (rc < 0) {

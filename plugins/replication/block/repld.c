@@ -6,6 +6,7 @@
  *               [--timeout-ms N] [--ping-ms N] [--connect-ms N] [--log PATH]
  *               [--after-split-brain none|discard-zero-changes|
  *                                    discard-younger-primary|discard-secondary]
+ *               [--tls-cert PATH --tls-key PATH --tls-ca PATH --tls-peer-name NAME]
  *
  * It starts as secondary and connecting.  SIGTERM/SIGINT: a clean stop
  * (a primary clears its crash mark once no write is half-way).
@@ -143,6 +144,23 @@ int repl_full_read(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* TLS is all four options or none: a half-configured link would be plain TCP unnoticed. */
+static int check_tls_args(const struct repl_conf *c)
+{
+	int n = !!c->tls_cert + !!c->tls_key + !!c->tls_ca + !!c->tls_peer_name;
+
+	if (n == 0 || (n == 4 && c->tls_peer_name[0]))
+		return 0;
+	if (n == 4)
+		fprintf(stderr, "vigil-repld: --tls-peer-name must not be empty\n");
+	else
+		fprintf(stderr, "vigil-repld: --tls-cert, --tls-key, --tls-ca and --tls-peer-name "
+			"go together, got only:%s%s%s%s\n", c->tls_cert ? " --tls-cert" : "",
+			c->tls_key ? " --tls-key" : "", c->tls_ca ? " --tls-ca" : "",
+			c->tls_peer_name ? " --tls-peer-name" : "");
+	return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct repl_conf *c)
 {
 	static const struct option opts[] = {
@@ -150,7 +168,9 @@ static int parse_args(int argc, char **argv, struct repl_conf *c)
 		{ "listen", 1, 0, 'l' }, { "peer", 1, 0, 'p' }, { "nbd", 1, 0, 'b' },
 		{ "ctl", 1, 0, 'c' }, { "protocol", 1, 0, 'P' }, { "timeout-ms", 1, 0, 't' },
 		{ "ping-ms", 1, 0, 'i' }, { "connect-ms", 1, 0, 'r' }, { "log", 1, 0, 'L' },
-		{ "after-split-brain", 1, 0, 'S' }, { 0, 0, 0, 0 }
+		{ "after-split-brain", 1, 0, 'S' }, { "tls-cert", 1, 0, 'T' },
+		{ "tls-key", 1, 0, 'K' }, { "tls-ca", 1, 0, 'A' }, { "tls-peer-name", 1, 0, 'N' },
+		{ 0, 0, 0, 0 }
 	};
 	int o;
 
@@ -171,9 +191,15 @@ static int parse_args(int argc, char **argv, struct repl_conf *c)
 		case 'r': c->connect_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'L': c->log = optarg; break;
 		case 'S': c->after_sb = repl_sb_policy_parse(optarg); break;
+		case 'T': c->tls_cert = optarg; break;
+		case 'K': c->tls_key = optarg; break;
+		case 'A': c->tls_ca = optarg; break;
+		case 'N': c->tls_peer_name = optarg; break;
 		default: return -EINVAL;
 		}
 	}
+	if (check_tls_args(c) < 0)
+		return -EINVAL;
 	if (!c->store || !c->name || !c->listen || !c->peer || !c->nbd || !c->ctl ||
 	    (c->protocol != 'A' && c->protocol != 'C') || c->timeout_ms < 100 || c->ping_ms < 10 ||
 	    c->connect_ms < 10 || c->after_sb == REPL_SB_INVALID || optind != argc)
@@ -256,7 +282,11 @@ int main(int argc, char **argv)
 			"--peer ADDR:PORT --nbd unix:PATH --ctl PATH [--meta PATH] [--protocol A|C] "
 			"[--timeout-ms N] [--ping-ms N] [--connect-ms N] [--log PATH] "
 			"[--after-split-brain none|discard-zero-changes|discard-younger-primary|"
-			"discard-secondary]\n");
+			"discard-secondary] [--tls-cert PATH --tls-key PATH --tls-ca PATH "
+			"--tls-peer-name NAME]\n"
+			"  --tls-*: the peer link in TLS 1.3, both sides authenticated by certificates\n"
+			"  signed by the CA --tls-ca (scripts/vigil-tls-certs); the peer's must name\n"
+			"  --tls-peer-name (subject CN or SAN DNS name); the key file mode 0600 or 0400\n");
 		return 2;
 	}
 	if (r.conf.log && !(r.log_out = fopen(r.conf.log, "ae")))
@@ -278,6 +308,10 @@ int main(int argc, char **argv)
 	r.peer_disk = VG_REPL_DISK_UNKNOWN;
 	r.conn = VG_REPL_CONN_CONNECTING;
 	r.want_connect = 1;
+	if (repl_tls_setup(&r) < 0) {
+		repl_log(&r, "cannot start: TLS is not usable (above)");
+		return 1;
+	}
 	rc = open_store(&r);
 	if (rc < 0) {
 		repl_log(&r, "cannot use store %s: %s", r.conf.store, strerror(-rc));
@@ -287,9 +321,10 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = start_threads(&r);
 	if (rc == 0) {
-		repl_log(&r, "store %s, %llu bytes, disk %s, protocol %c, after-split-brain %s",
+		repl_log(&r, "store %s, %llu bytes, disk %s, protocol %c, after-split-brain %s, link %s",
 			 r.conf.store, (unsigned long long)r.md.size, repl_disk_name(r.md.disk),
-			 r.conf.protocol, repl_sb_policy_name(r.conf.after_sb));
+			 r.conf.protocol, repl_sb_policy_name(r.conf.after_sb),
+			 r.tls_ctx ? "TLS" : "plain TCP");
 		rc = repl_ctl_serve(&r);
 	}
 	return rc < 0 ? 1 : 0;

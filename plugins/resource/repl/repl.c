@@ -75,6 +75,16 @@ static const struct vg_param_decl repl_params[] = {
 				  .choices = sb_policies,
 				  .help = "split-brain recovery: none (standalone, report), "
 					  "discard-zero-changes, discard-younger-primary, discard-secondary" },
+	[P_TLS_CERT] = { .name = "tls_cert", .type = VG_PARAM_PATH,
+			 .help = "TLS on the replication link: this node's certificate (%n: node name), "
+				 "signed by tls_ca; tls_cert, tls_key and tls_ca go together" },
+	[P_TLS_KEY] = { .name = "tls_key", .type = VG_PARAM_PATH,
+			.help = "the private key of tls_cert (%n: node name; mode 0600 or 0400)" },
+	[P_TLS_CA] = { .name = "tls_ca", .type = VG_PARAM_PATH,
+		       .help = "the CA the peer's certificate must be signed by" },
+	[P_TLS_PEER_NAME] = { .name = "tls_peer_name", .type = VG_PARAM_STRING,
+			      .help = "the name the peer's certificate must carry (default: the "
+				      "other node named in addresses)" },
 	{ .name = NULL },
 };
 
@@ -290,7 +300,7 @@ static void repl_launch_done(void *arg, const struct vg_child_result *res)
 static int repl_start(struct repl_op *op, uint32_t timeout_ms)
 {
 	struct repl *r = op->r;
-	char *argv[40];
+	char *argv[48];          /* 6 of the launcher, then r->argv (at most 40 with its NULL) */
 	size_t n = 0;
 	struct vg_spawn sp = { .path = "/bin/sh", .argv = argv, .timeout_ms = REPL_LAUNCH_MAX_MS };
 	int rc = repl_find(op);

@@ -20,6 +20,7 @@
 enum {
 	P_STORE, P_LISTEN, P_PEER, P_ADDRESSES, P_NBD, P_PROTOCOL, P_CONTROL, P_PIDFILE,
 	P_HELPER, P_LOG, P_TIMEOUT_MS, P_INITIAL_PRIMARY, P_STOP_GRACE_MS, P_AFTER_SPLIT_BRAIN,
+	P_TLS_CERT, P_TLS_KEY, P_TLS_CA, P_TLS_PEER_NAME,
 };
 
 struct repl;
@@ -71,7 +72,9 @@ struct repl {
 	uint64_t stop_grace_ms;
 	char store[4096], pidfile[4096], log[4096], nbd[4096];
 	char ctl[108], listen[128], peer[128], timeout[16];
-	char *argv[32];            /* env --default-signal helper ...; strings above */
+	char peer_node[64];        /* the other node in addresses ("" without it) */
+	char tls_cert[4096], tls_key[4096], tls_ca[4096]; /* %n expanded */
+	char *argv[40];            /* env --default-signal helper ...; strings above */
 	char *meta;
 	uint64_t next_id;
 	struct repl_op *ops;

@@ -48,6 +48,7 @@ static int repl_pick_addresses(struct repl *r, const char *list)
 			mine++;
 		} else {
 			snprintf(r->peer, sizeof(r->peer), "%.127s", eq + 1);
+			snprintf(r->peer_node, sizeof(r->peer_node), "%.63s", tok);
 			other++;
 		}
 	}
@@ -80,6 +81,31 @@ static int repl_check_dir(const char *what, const char *path, char *errbuf, size
 	return -ENOENT;
 }
 
+/* TLS: cert, key and ca together; the peer's name given, or taken from addresses. */
+static int repl_check_tls(const struct vg_value *v, char *errbuf, size_t errlen)
+{
+	int n = v[P_TLS_CERT].is_set + v[P_TLS_KEY].is_set + v[P_TLS_CA].is_set;
+
+	if (n != 0 && n != 3) {
+		snprintf(errbuf, errlen, "tls_cert, tls_key and tls_ca go together (%d of 3 set)", n);
+		return -EINVAL;
+	}
+	if (n == 0 && v[P_TLS_PEER_NAME].is_set) {
+		snprintf(errbuf, errlen, "tls_peer_name needs tls_cert, tls_key and tls_ca");
+		return -EINVAL;
+	}
+	if (n == 3 && !v[P_TLS_PEER_NAME].is_set && !v[P_ADDRESSES].is_set) {
+		snprintf(errbuf, errlen, "with TLS and listen/peer, set tls_peer_name (the peer's "
+			 "certificate name; addresses would give it)");
+		return -EINVAL;
+	}
+	if (v[P_TLS_PEER_NAME].is_set && !v[P_TLS_PEER_NAME].s[0]) {
+		snprintf(errbuf, errlen, "tls_peer_name must not be empty");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int repl_check(const struct vg_value *v, char *errbuf, size_t errlen)
 {
 	int rc;
@@ -96,10 +122,36 @@ int repl_check(const struct vg_value *v, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "nbd must be unix:PATH or ADDR:PORT, got \"%s\"", v[P_NBD].s);
 		return -EINVAL;
 	}
-	rc = repl_check_dir("store", v[P_STORE].s, errbuf, errlen);
+	rc = repl_check_tls(v, errbuf, errlen);
+	if (rc == 0)
+		rc = repl_check_dir("store", v[P_STORE].s, errbuf, errlen);
 	if (rc == 0)
 		rc = repl_check_dir("pidfile", v[P_PIDFILE].s, errbuf, errlen);
 	return rc;
+}
+
+/*
+ * The --tls-* options from argv[n] on, and the NULL.  The peer's name
+ * defaults to the other node of addresses; a `listen`/`peer` pair alone
+ * gives none, and validate asks for tls_peer_name then.
+ */
+static int repl_tls_argv(struct repl *r, const struct vg_value *v, size_t n)
+{
+	const char *peer_name = v[P_TLS_PEER_NAME].is_set ? v[P_TLS_PEER_NAME].s : r->peer_node;
+
+	if (r->tls_cert[0] && !peer_name[0]) {
+		vg_err(r->host, "repl: %s: TLS: no tls_peer_name, and addresses names no other node",
+		       r->name);
+		return -EINVAL;
+	}
+	if (r->tls_cert[0]) {
+		r->argv[n++] = "--tls-cert";      r->argv[n++] = r->tls_cert;
+		r->argv[n++] = "--tls-key";       r->argv[n++] = r->tls_key;
+		r->argv[n++] = "--tls-ca";        r->argv[n++] = r->tls_ca;
+		r->argv[n++] = "--tls-peer-name"; r->argv[n++] = (char *)peer_name;
+	}
+	r->argv[n] = NULL;
+	return 0;
 }
 
 /* Per-node values (%n, addresses) and the helper's command line. */
@@ -118,6 +170,11 @@ int repl_configure(struct repl *r, const struct vg_value *v)
 		rc |= repl_expand(v[P_CONTROL].s, r->node, ctl, sizeof(ctl));
 	else
 		snprintf(ctl, sizeof(ctl), "%s.ctl", r->store);
+	if (v[P_TLS_CERT].is_set) {
+		rc |= repl_expand(v[P_TLS_CERT].s, r->node, r->tls_cert, sizeof(r->tls_cert));
+		rc |= repl_expand(v[P_TLS_KEY].s, r->node, r->tls_key, sizeof(r->tls_key));
+		rc |= repl_expand(v[P_TLS_CA].s, r->node, r->tls_ca, sizeof(r->tls_ca));
+	}
 	if (rc || strlen(ctl) >= sizeof(r->ctl)) {
 		vg_err(r->host, "repl: %s: a path is too long (control socket: at most %zu bytes)",
 		       r->name, sizeof(r->ctl) - 1);
@@ -157,6 +214,5 @@ int repl_configure(struct repl *r, const struct vg_value *v)
 		r->argv[n++] = "--after-split-brain";
 		r->argv[n++] = (char *)v[P_AFTER_SPLIT_BRAIN].s;
 	}
-	r->argv[n] = NULL;
-	return 0;
+	return repl_tls_argv(r, v, n);
 }
