@@ -12,6 +12,8 @@
 # meanwhile `vigilctl status` (text and --json)
 # on both nodes must show the instance resyncing with growing progress.
 # At the end both stores are byte-identical and hold what was written.
+# Then n1's vigild alone is killed and restarted: the new one adopts the
+# helper still running; a second helper on the same store is refused.
 [ "$(id -u)" = 0 ] || { echo "SKIP: not root"; exit 77; }
 ip netns list >/dev/null 2>&1 || { echo "SKIP: no ip netns"; exit 77; }
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -158,4 +160,28 @@ head -c ${N2_MB}M /dev/zero | tr '\0' '\132' > "$VG_TMP/b.bin"
 cmp -n $((N2_MB << 20)) -i 0:$((64 << 20)) "$VG_TMP/b.bin" "$VG_TMP/n1.store" ||
 	vg_fail "n2's $N2_MB MiB written after the failover are not on n1"
 vg_log "stores equal ($(sha256sum < "$VG_TMP/n1.store" | cut -c1-16)...)"
+
+# vigild alone dies on n1 (the node stays up): its helper goes on, and the
+# next vigild adopts it instead of starting a second one on the same store,
+# which the store's lock refuses anyway.
+helper_pids() { pgrep -f -- "--store $VG_TMP/n$1.store " | sort | tr '\n' ' '; }
+hp=$(helper_pids 1)
+[ "$(echo $hp | wc -w)" = 1 ] || vg_fail "n1: expected one helper, found pids: $hp"
+vg_log "vigild of n1 killed alone; its helper (pid $hp) keeps running"
+vg_kill 1 KILL
+vg_wait_eq 10 "r on n2 with n1's vigild gone" "n2:promoted" roles 2
+[ -d "/proc/${hp% }" ] || vg_fail "n1's helper died with its vigild"
+timeout 10 ip netns exec "$(vg_ns 1)" "$REPLD" --store "$VG_TMP/n1.store" --name r0 --listen 127.0.0.1:7999 \
+	--peer 127.0.0.1:7998 --nbd "unix:$VG_TMP/second.nbd" --ctl "$VG_TMP/second.ctl" \
+	--log "$VG_TMP/second.log" && vg_fail "a second helper ran on n1's store"
+grep -q "store $VG_TMP/n1.store is in use by another process (pid ${hp% }" "$VG_TMP/second.log" ||
+	vg_fail "a second helper on the store: expected the lock refusal, logged: $(cat "$VG_TMP/second.log")"
+vg_start 1
+vg_wait_eq 15 "node 1 members" "1 2 3" vg_members 1
+vg_wait_eq 30 "roles after n1's vigild restarted" "n1:started n2:promoted" roles 2
+grep -q "replication r0: adopted the vigil-repld already serving $VG_TMP/n1.ctl (pid ${hp% }," "$VG_TMP/n1.log" ||
+	vg_fail "n1's new vigild did not adopt its helper: $(grep 'replication r0' "$VG_TMP/n1.log" | tail -n 3)"
+vg_check "n1's helpers after the restart" "$hp" "$(helper_pids 1)"
+vg_wait_eq 10 "n1's instance after the restart" "secondary/primary uptodate/uptodate connected" state 1
+vg_log "n1's new vigild adopted helper $hp; a second helper on the store was refused"
 exit 0

@@ -6,10 +6,13 @@
  * dies) and talks to it over the helper's control socket, one line per
  * request, without blocking vigild's loop.  status() answers from the last
  * status line, refreshed every status_interval_ms and after every request.
- * Pending requests are dropped without callback at close().
+ * Pending requests are dropped without callback at close().  A helper found
+ * already serving the control socket at open (an earlier vigild died and
+ * left it running) is adopted rather than doubled (blk_adopt).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +103,7 @@ struct blk {
 	char peer_node[64];        /* the other node named in addresses ("" without) */
 	char tls_cert[4096], tls_key[4096], tls_ca[4096], tls_peer[128]; /* "" without TLS */
 	struct vg_child *child;
+	pid_t adopted;             /* a helper found running at open (not our child), or 0 */
 	int fd;                    /* control socket, -1 when not connected */
 	struct vg_watch *watch;
 	struct vg_timer *poll_timer, *retry_timer, *req_timer, *fail_timer;
@@ -117,6 +121,7 @@ struct blk {
 };
 
 static void blk_spawn(struct blk *b);
+static void blk_restart_cb(void *arg);
 static void blk_disconnect(struct blk *b, const char *why);
 static void blk_kick(struct blk *b);
 
@@ -374,6 +379,12 @@ static void blk_disconnect(struct blk *b, const char *why)
 	}
 	if (b->child && !b->retry_timer && !b->closing)
 		vg_timer_start(b->host, BLK_CONNECT_RETRY_MS, 0, blk_try_connect, b, &b->retry_timer);
+	if (b->adopted && !b->retry_timer && !b->closing) {
+		vg_warn(b->host, "replication %s: the adopted vigil-repld (pid %ld) is gone: starting "
+			"our own in %d ms", b->name, (long)b->adopted, BLK_RESTART_MS);
+		b->adopted = 0;
+		vg_timer_start(b->host, BLK_RESTART_MS, 0, blk_restart_cb, b, &b->retry_timer);
+	}
 }
 
 static void blk_restart_cb(void *arg)
@@ -568,6 +579,38 @@ static int blk_configure(struct blk *b, const struct vg_instance *inst, const ch
 	return blk_tls_configure(b, inst, node);
 }
 
+/*
+ * A helper already serving this store's control socket: one an earlier
+ * vigild started before it died (the helper is not killed with it, so the
+ * store stays served meanwhile).  Adopt it rather than start a second one,
+ * which its store lock would refuse anyway.  It is stopped at close like
+ * our own child (SIGTERM to the pid SO_PEERCRED names); if it dies, we
+ * start our own.  0 when adopted.
+ */
+static int blk_adopt(struct blk *b)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", b->ctl);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0 ||
+	    vg_fd_watch(b->host, fd, VG_FD_READ, blk_fd_cb, b, &b->watch) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOENT; /* nobody there (or a stale socket file): start one */
+	}
+	b->fd = fd;
+	b->adopted = cred.pid;
+	vg_warn(b->host, "replication %s: adopted the vigil-repld already serving %s (pid %ld, "
+		"left by an earlier vigild; it keeps the settings it was started with)", b->name,
+		b->ctl, (long)cred.pid);
+	blk_poll_cb(b);
+	return 0;
+}
+
 static int blk_open(const struct vg_host *host, const struct vg_instance *inst, void **state)
 {
 	const struct vg_node *self = vg_node_by_id(host, vg_local_node_id(host));
@@ -593,7 +636,8 @@ static int blk_open(const struct vg_host *host, const struct vg_instance *inst, 
 		free(b);
 		return rc;
 	}
-	blk_spawn(b);
+	if (blk_adopt(b) < 0)
+		blk_spawn(b);
 	*state = b;
 	return 0;
 }
@@ -617,6 +661,8 @@ static void blk_close(void *state)
 		close(b->fd);
 	}
 	vg_child_cancel(b->host, b->child); /* SIGTERM: the helper stops cleanly */
+	if (b->adopted)
+		kill(b->adopted, SIGTERM);
 	free(b);
 }
 

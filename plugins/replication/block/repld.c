@@ -211,12 +211,28 @@ static int parse_args(int argc, char **argv, struct repl_conf *c)
 
 static int open_store(struct repl *r)
 {
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
 	struct stat st;
 	uint64_t size = 0;
 
 	r->store_fd = open(r->conf.store, O_RDWR | O_CLOEXEC);
 	if (r->store_fd < 0 || fstat(r->store_fd, &st) < 0)
 		return -errno;
+	/*
+	 * One helper per store: a second one (say, started by a restarted
+	 * vigild while the first still runs) would write the same blocks.
+	 * A POSIX lock, so that the holder's pid can be named; the store fd is
+	 * the only one this process opens on the store, so it holds.
+	 */
+	if (fcntl(r->store_fd, F_SETLK, &lock) < 0) {
+		int rc = -errno;
+
+		if ((rc == -EAGAIN || rc == -EACCES) && fcntl(r->store_fd, F_GETLK, &lock) == 0 &&
+		    lock.l_type != F_UNLCK)
+			repl_log(r, "store %s is in use by another process (pid %ld, a vigil-repld?): "
+				 "one helper per store", r->conf.store, (long)lock.l_pid);
+		return rc == -EACCES ? -EAGAIN : rc;
+	}
 	r->is_blockdev = S_ISBLK(st.st_mode);
 	if (r->is_blockdev && ioctl(r->store_fd, BLKGETSIZE64, &size) < 0)
 		return -errno;
