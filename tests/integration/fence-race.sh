@@ -14,10 +14,10 @@
 # The split: iptables drops every UDP datagram in both namespaces' INPUT
 # except the BMCs' answers (source port 623), which fencing needs.
 # Between the rounds: n2 is powered on through its BMC, iptables flushed, and
-# BOTH vigilds restarted with the second configuration (a node fenced and
-# restarted is fenced again by a DC that knew it, as soon as its new
-# incarnation is heard: see tests/integration/fence-ipmi.sh FENCE_IPMI_REJOIN;
-# restarting the survivor too avoids that, and the configuration changes anyway).
+# BOTH vigilds restarted with the second configuration (the delays differ
+# between the rounds; a fenced node that boots again rejoins clean and is
+# not fenced again: tests/integration/fence-ipmi.sh FENCE_IPMI_REJOIN and
+# repl-fence.sh check that).
 [ "$(id -u)" = 0 ] || { echo "SKIP: not root"; exit 77; }
 ip netns list >/dev/null 2>&1 || { echo "SKIP: no ip netns"; exit 77; }
 for t in ipmi_sim ipmitool iptables; do

@@ -244,7 +244,12 @@ vg_test_begin() {
 		sleep "$2" &
 		sp=$!
 		wait "$sp" && vg_log "FAIL: $VG_TEST: watchdog: still running after $2 s" &&
-			kill -TERM $$
+			kill -TERM $$ || exit 0
+		# bash runs its TERM trap (and the cleanup) only once the command in
+		# the foreground returns: end a foreground command that hangs.
+		sleep 3
+		kill -0 $$ 2>/dev/null && pkill -TERM -P $$
+		exit 0
 	) </dev/null &
 	VG_WATCHDOG=$!
 }
