@@ -26,7 +26,6 @@
 #define REPL_AL_MAX       256u              /* extents marked before the marks are dropped */
 #define REPL_MAX_IO       (32u << 20)       /* largest NBD request and DATA message */
 #define REPL_RS_MAX       (1u << 20)        /* largest RS_DATA message (wire version 3) */
-#define REPL_SENDFILE_MIN 16384u            /* smaller payloads are copied: sendfile costs more */
 #define REPL_INFLIGHT_MAX 4096              /* replicated writes not yet durable on the peer */
 #define REPL_INFLIGHT_SYNC (REPL_INFLIGHT_MAX / 2) /* this many: the next asks the peer to sync */
 
@@ -195,8 +194,6 @@ int repl_local_zero(struct repl *r, uint64_t off, uint32_t len);
 void repl_session_fail(struct repl *r, const char *why);
 int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
 	      const void *payload, uint32_t len);
-int repl_send_store(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
-		    uint32_t len);
 int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
 		    const void *payload, uint32_t len);
 
@@ -240,8 +237,6 @@ struct repl_link;
 int repl_link_open(struct repl *r, int fd, int connector, struct repl_link **out);
 int repl_link_write(struct repl_link *l, const void *buf, size_t len);
 int repl_link_write2(struct repl_link *l, const void *a, size_t alen, const void *b, size_t blen);
-int repl_link_sendfile(struct repl_link *l, const void *hdr, size_t hlen, int file, uint64_t off,
-		       uint32_t len);
 int repl_link_pending(struct repl_link *l);
 int repl_link_read(struct repl_link *l, void *buf, size_t len);
 int repl_link_poll(struct repl_link *l, int timeout_ms);

@@ -44,42 +44,6 @@ int repl_send_flags(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq,
 	return rc;
 }
 
-/*
- * A message whose payload is the store's own bytes off..off+len, sent from
- * the page cache with sendfile(2): no copy through a buffer of ours.  The
- * socket may still reference those pages after this returns, so a later
- * write to them can reach the peer inside this message: callers use it
- * only where that is harmless (see send_write and send_run).  In TLS the
- * bytes are read and go through OpenSSL.
- */
-int repl_send_store(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
-		    uint32_t len)
-{
-	uint8_t hdr[REPL_HDR_LEN] = { 0 }, *buf;
-	struct repl_link *link;
-	int rc;
-
-	repl_put32(hdr + REPL_OFF_MAGIC, REPL_WIRE_MAGIC);
-	repl_put16(hdr + REPL_OFF_TYPE, type);
-	repl_put16(hdr + REPL_OFF_FLAGS, flags);
-	repl_put64(hdr + REPL_OFF_SEQ, seq);
-	repl_put64(hdr + REPL_OFF_OFF, off);
-	repl_put32(hdr + REPL_OFF_LEN, len);
-	pthread_mutex_lock(&r->send_lock);
-	pthread_mutex_lock(&r->lock);
-	link = r->peer_link;
-	pthread_mutex_unlock(&r->lock);
-	rc = !link ? -ENOTCONN : repl_link_sendfile(link, hdr, sizeof(hdr), r->store_fd, off, len);
-	if (rc == -EOPNOTSUPP) {
-		buf = malloc(len);
-		rc = !buf ? -ENOMEM : pread(r->store_fd, buf, len, (off_t)off) == (ssize_t)len ?
-		     repl_link_write2(link, hdr, sizeof(hdr), buf, len) : -EIO;
-		free(buf);
-	}
-	pthread_mutex_unlock(&r->send_lock);
-	return rc;
-}
-
 int repl_send(struct repl *r, uint16_t type, uint64_t seq, uint64_t off,
 	      const void *payload, uint32_t len)
 {
@@ -184,25 +148,6 @@ static int local_sync(struct repl *r)
 	return fdatasync(r->store_fd) < 0 ? -errno : 0;
 }
 
-/*
- * Send a write just made locally.  Under protocol C the data goes from the
- * page cache (repl_send_store): the client's reply waits for the peer's
- * APPLIED, which comes after the peer consumed the message (and after TCP
- * acknowledged it), so a write that depends on this one cannot change those
- * pages while the message is in flight; only a concurrent write to the same
- * bytes can, and its own message follows, as on a local disk the result of
- * such a race is one of the two.  Under protocol A the reply does not wait,
- * so the data is copied into the socket.
- */
-static int send_write(struct repl *r, uint16_t type, uint16_t flags, uint64_t seq, uint64_t off,
-		      const void *buf, uint32_t len)
-{
-	if (type == REPL_MSG_DATA && r->conf.protocol == 'C' && len >= REPL_SENDFILE_MIN &&
-	    !r->conf.tls_cert) /* in TLS the bytes go through OpenSSL from buf */
-		return repl_send_store(r, type, flags, seq, off, len);
-	return repl_send_flags(r, type, flags, seq, off, buf, len);
-}
-
 /* A write or zeroing: durable on both nodes before it returns only with `fua`. */
 static int replicate(struct repl *r, uint16_t type, uint64_t off, const void *buf, uint32_t len,
 		     int fua, int (*local)(struct repl *, uint64_t, const void *, uint32_t))
@@ -218,8 +163,8 @@ static int replicate(struct repl *r, uint16_t type, uint64_t off, const void *bu
 		return (int)seq;
 	}
 	rc = local(r, off, buf, len);
-	if (rc == 0 && seq > 0 && send_write(r, type, sync ? REPL_F_SYNC : 0, (uint64_t)seq, off,
-					     buf, len) < 0)
+	if (rc == 0 && seq > 0 &&
+	    repl_send_flags(r, type, sync ? REPL_F_SYNC : 0, (uint64_t)seq, off, buf, len) < 0)
 		repl_session_fail(r, "send failed");
 	pthread_mutex_unlock(&r->write_lock);
 	if (rc == 0 && fua)

@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -175,31 +174,6 @@ int repl_link_write2(struct repl_link *l, const void *a, size_t alen, const void
 		return repl_full_write2(l->fd, a, alen, b, blen);
 	rc = repl_link_write(l, a, alen);
 	return rc == 0 && blen ? repl_link_write(l, b, blen) : rc;
-}
-
-/*
- * A header, then `len` bytes of `file` from `off` sent from the page cache
- * (sendfile(2)): plain links only, -EOPNOTSUPP in TLS (the bytes must go
- * through OpenSSL; the caller copies them).
- */
-int repl_link_sendfile(struct repl_link *l, const void *hdr, size_t hlen, int file, uint64_t off,
-		       uint32_t len)
-{
-	off_t pos = (off_t)off;
-
-	if (l->ssl)
-		return -EOPNOTSUPP;
-	if (send(l->fd, hdr, hlen, MSG_NOSIGNAL | MSG_MORE) != (ssize_t)hlen)
-		return -EIO; /* a blocking socket sends a header whole or fails */
-	while (pos < (off_t)(off + len)) {
-		ssize_t n = sendfile(l->fd, file, &pos, (size_t)(off + len - (uint64_t)pos));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO; /* 0: the file is shorter than it was */
-	}
-	return 0;
 }
 
 /* Whether bytes of the stream are already waiting (in the socket, or decrypted by OpenSSL). */

@@ -226,21 +226,19 @@ static int session_alive(struct repl *r, uint64_t session)
 	return alive;
 }
 
-/*
- * Send regions first..first+n-1 as they are now, ordered with application
- * writes by write_lock, straight from the page cache: a write that changes
- * them after this call is replicated behind this message, and the target
- * stays inconsistent until RS_DONE, so what it holds meanwhile never counts.
- */
-static int send_run(struct repl *r, uint64_t first, uint64_t n)
+/* Send regions first..first+n-1 as they are now, ordered with application writes by write_lock. */
+static int send_run(struct repl *r, uint64_t first, uint64_t n, uint8_t *buf)
 {
 	uint64_t off = first * REPL_REGION_SIZE, len = 0;
-	int rc;
+	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++)
 		len += repl_region_len(r, first + i);
 	pthread_mutex_lock(&r->write_lock);
-	rc = repl_send_store(r, REPL_MSG_RS_DATA, 0, 0, off, (uint32_t)len);
+	if (pread(r->store_fd, buf, len, (off_t)off) != (ssize_t)len)
+		rc = -EIO;
+	if (rc == 0)
+		rc = repl_send(r, REPL_MSG_RS_DATA, 0, off, buf, (uint32_t)len);
 	pthread_mutex_unlock(&r->write_lock);
 	if (rc == 0) {
 		pthread_mutex_lock(&r->lock);
@@ -259,9 +257,12 @@ static int send_run(struct repl *r, uint64_t first, uint64_t n)
 int repl_resync_source(struct repl *r, uint64_t session)
 {
 	const uint64_t run_max = REPL_RS_MAX / REPL_REGION_SIZE;
-	uint8_t gens[8 * REPL_GEN_N];
+	uint8_t gens[8 * REPL_GEN_N], *buf = malloc(REPL_RS_MAX);
 	uint64_t run = 0, first = 0;
 	int rc = 0, dirty;
+
+	if (!buf)
+		return -ENOMEM;
 
 	/* Runs of consecutive dirty regions, up to REPL_RS_MAX bytes a message. */
 	for (uint64_t i = 0; rc == 0 && i <= r->md.n_regions; i++) {
@@ -276,10 +277,11 @@ int repl_resync_source(struct repl *r, uint64_t session)
 			first = i;
 		run += dirty;
 		if (run && (!dirty || run == run_max)) {
-			rc = send_run(r, first, run);
+			rc = send_run(r, first, run, buf);
 			run = 0;
 		}
 	}
+	free(buf);
 	pthread_mutex_lock(&r->lock);
 	for (int i = 0; i < REPL_GEN_N; i++)
 		repl_put64(gens + 8 * i, r->md.gen[i]);
