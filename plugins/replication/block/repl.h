@@ -187,6 +187,7 @@ int repl_gen_start_changes(struct repl *r);
 uint64_t repl_region_len(const struct repl *r, uint64_t region);
 
 /* repl_io.c: the store, with replication (primary side). */
+int repl_store_write(struct repl *r, uint64_t off, const void *buf, uint32_t len);
 int repl_write(struct repl *r, uint64_t off, const void *buf, uint32_t len, int fua);
 int repl_zero(struct repl *r, uint64_t off, uint32_t len, int fua);
 int repl_flush(struct repl *r);

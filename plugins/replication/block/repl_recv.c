@@ -50,22 +50,6 @@ static int in_store(const struct repl *r, uint64_t off, uint32_t len)
 	return off <= r->md.size && len <= r->md.size - off;
 }
 
-static int store_pwrite(struct repl *r, uint64_t off, const uint8_t *p, uint32_t len)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(r->store_fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint32_t)n;
-	}
-	return 0;
-}
-
 /* Everything written so far durable, then ACK `seq`. */
 static int rx_sync(struct rx *x, uint64_t seq)
 {
@@ -94,7 +78,7 @@ static int rx_write(struct rx *x, uint16_t type, uint16_t flags, uint64_t seq, u
 		rc = -EBUSY; /* two primaries: refuse the peer's writes */
 	pthread_mutex_unlock(&r->lock);
 	if (rc == 0 && type == REPL_MSG_DATA)
-		rc = store_pwrite(r, off, x->buf, len);
+		rc = repl_store_write(r, off, x->buf, len);
 	else if (rc == 0 && type == REPL_MSG_ZERO)
 		rc = repl_local_zero(r, off, len);
 	if (rc < 0)
@@ -155,7 +139,7 @@ static int rx_rs_data(struct rx *x, uint64_t off, uint32_t len)
 		return -EPROTO;
 	rc = rx_payload(x, len);
 	if (rc == 0)
-		rc = store_pwrite(r, off, x->buf, len);
+		rc = repl_store_write(r, off, x->buf, len);
 	x->unsynced += len;
 	if (rc == 0) {
 		pthread_mutex_lock(&r->lock);
