@@ -22,6 +22,8 @@
 
 #include <vigil/plugin.h>
 
+#include "nodeval.h"
+
 #ifndef REPLD_PATH
 #define REPLD_PATH "/usr/local/libexec/vigil/vigil-repld"
 #endif
@@ -454,56 +456,6 @@ static void blk_build_argv(struct blk *b, const struct vg_instance *inst)
 	b->argv[n] = NULL;
 }
 
-/* Copy `tmpl` with each "%n" replaced by `node`.  -ENAMETOOLONG when it does not fit. */
-static int blk_expand(const char *tmpl, const char *node, char *out, size_t len)
-{
-	size_t used = 0;
-
-	for (const char *p = tmpl; *p; p++) {
-		const char *add = p;
-		size_t n = 1;
-
-		if (p[0] == '%' && p[1] == 'n') {
-			add = node;
-			n = strlen(node);
-			p++;
-		}
-		if (used + n >= len)
-			return -ENAMETOOLONG;
-		memcpy(out + used, add, n);
-		used += n;
-	}
-	out[used] = '\0';
-	return 0;
-}
-
-/* "n1=A:P n2=B:P" (spaces or commas): this node's entry to listen, the other one to peer. */
-static int blk_pick_addresses(struct blk *b, const char *list, const char *node)
-{
-	char buf[512], *save = NULL, *tok;
-	int mine = 0, other = 0;
-
-	if (strlen(list) >= sizeof(buf))
-		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
-		char *eq = strchr(tok, '=');
-
-		if (!eq || !eq[1])
-			return -EINVAL;
-		*eq = '\0';
-		if (!strcmp(tok, node)) {
-			snprintf(b->listen, sizeof(b->listen), "%.127s", eq + 1);
-			mine++;
-		} else {
-			snprintf(b->peer, sizeof(b->peer), "%.127s", eq + 1);
-			snprintf(b->peer_node, sizeof(b->peer_node), "%.63s", tok);
-			other++;
-		}
-	}
-	return mine == 1 && other == 1 ? 0 : -EINVAL;
-}
-
 /*
  * TLS is cert, key and ca (%n expanded) and the peer's name, or none: half
  * of them would silently be plain TCP.  The name defaults to the other
@@ -532,9 +484,9 @@ static int blk_tls_configure(struct blk *b, const struct vg_instance *inst, cons
 		       "certificate carries it) when addresses does not name the peer", b->name);
 		return -EINVAL;
 	}
-	if (blk_expand(v[P_TLS_CERT].s, node, b->tls_cert, sizeof(b->tls_cert)) < 0 ||
-	    blk_expand(v[P_TLS_KEY].s, node, b->tls_key, sizeof(b->tls_key)) < 0 ||
-	    blk_expand(v[P_TLS_CA].s, node, b->tls_ca, sizeof(b->tls_ca)) < 0) {
+	if (vgc_expand_node(v[P_TLS_CERT].s, node, b->tls_cert, sizeof(b->tls_cert)) < 0 ||
+	    vgc_expand_node(v[P_TLS_KEY].s, node, b->tls_key, sizeof(b->tls_key)) < 0 ||
+	    vgc_expand_node(v[P_TLS_CA].s, node, b->tls_ca, sizeof(b->tls_ca)) < 0) {
 		vg_err(b->host, "replication %s: a TLS path is too long", b->name);
 		return -ENAMETOOLONG;
 	}
@@ -549,12 +501,12 @@ static int blk_configure(struct blk *b, const struct vg_instance *inst, const ch
 	char ctl[4200]; /* store (< 4096) + ".ctl" */
 	int rc = 0;
 
-	rc |= blk_expand(v[P_STORE].s, node, b->store, sizeof(b->store));
-	rc |= blk_expand(v[P_NBD].s, node, b->nbd, sizeof(b->nbd));
+	rc |= vgc_expand_node(v[P_STORE].s, node, b->store, sizeof(b->store));
+	rc |= vgc_expand_node(v[P_NBD].s, node, b->nbd, sizeof(b->nbd));
 	if (v[P_LOG].is_set)
-		rc |= blk_expand(v[P_LOG].s, node, b->log, sizeof(b->log));
+		rc |= vgc_expand_node(v[P_LOG].s, node, b->log, sizeof(b->log));
 	if (v[P_CTL].is_set)
-		rc |= blk_expand(v[P_CTL].s, node, ctl, sizeof(ctl));
+		rc |= vgc_expand_node(v[P_CTL].s, node, ctl, sizeof(ctl));
 	else
 		snprintf(ctl, sizeof(ctl), "%s.ctl", b->store);
 	if (rc || strlen(ctl) >= sizeof(b->ctl)) {
@@ -563,7 +515,8 @@ static int blk_configure(struct blk *b, const struct vg_instance *inst, const ch
 		return -ENAMETOOLONG;
 	}
 	snprintf(b->ctl, sizeof(b->ctl), "%s", ctl);
-	if (v[P_ADDRESSES].is_set && blk_pick_addresses(b, v[P_ADDRESSES].s, node) < 0) {
+	if (v[P_ADDRESSES].is_set && vgc_pick_addresses(v[P_ADDRESSES].s, node, b->listen, sizeof(b->listen), b->peer,
+						   sizeof(b->peer), b->peer_node, sizeof(b->peer_node)) != 0) {
 		vg_err(b->host, "replication %s: addresses must name %s and one peer as "
 		       "NODE=ADDR:PORT, got \"%s\"", b->name, node, v[P_ADDRESSES].s);
 		return -EINVAL;

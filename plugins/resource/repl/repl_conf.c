@@ -5,59 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nodeval.h"
 #include "repl.h"
-
-/* Copy `tmpl` with each "%n" replaced by `node`.  -ENAMETOOLONG when it does not fit. */
-static int repl_expand(const char *tmpl, const char *node, char *out, size_t len)
-{
-	size_t used = 0;
-
-	for (const char *p = tmpl; *p; p++) {
-		const char *add = p;
-		size_t n = 1;
-
-		if (p[0] == '%' && p[1] == 'n') {
-			add = node;
-			n = strlen(node);
-			p++;
-		}
-		if (used + n >= len)
-			return -ENAMETOOLONG;
-		memcpy(out + used, add, n);
-		used += n;
-	}
-	out[used] = '\0';
-	return 0;
-}
-
-/* "n1=A:P n2=B:P" (spaces or commas): this node's entry to listen, the other to peer. */
-static int repl_pick_addresses(struct repl *r, const char *list)
-{
-	char buf[512], *save = NULL, *tok;
-	int mine = 0, other = 0;
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
-		char *eq = strchr(tok, '=');
-
-		if (!eq)
-			return -EINVAL;
-		*eq = '\0';
-		if (!strcmp(tok, r->node)) {
-			snprintf(r->listen, sizeof(r->listen), "%.127s", eq + 1);
-			mine++;
-		} else {
-			snprintf(r->peer, sizeof(r->peer), "%.127s", eq + 1);
-			snprintf(r->peer_node, sizeof(r->peer_node), "%.63s", tok);
-			other++;
-		}
-	}
-	if (mine == 0 && other >= 1) {
-		r->listen[0] = r->peer[0] = '\0'; /* not one of the pair: start is refused */
-		return 0;
-	}
-	return mine == 1 && other == 1 ? 0 : -EINVAL;
-}
 
 /* The directory part of `path` up to its first "%n" must be an existing directory. */
 static int repl_check_dir(const char *what, const char *path, char *errbuf, size_t errlen)
@@ -161,19 +110,19 @@ int repl_configure(struct repl *r, const struct vg_value *v)
 	size_t n = 0;
 	int rc = 0;
 
-	rc |= repl_expand(v[P_STORE].s, r->node, r->store, sizeof(r->store));
-	rc |= repl_expand(v[P_PIDFILE].s, r->node, r->pidfile, sizeof(r->pidfile));
-	rc |= repl_expand(v[P_NBD].s, r->node, r->nbd, sizeof(r->nbd));
+	rc |= vgc_expand_node(v[P_STORE].s, r->node, r->store, sizeof(r->store));
+	rc |= vgc_expand_node(v[P_PIDFILE].s, r->node, r->pidfile, sizeof(r->pidfile));
+	rc |= vgc_expand_node(v[P_NBD].s, r->node, r->nbd, sizeof(r->nbd));
 	if (v[P_LOG].is_set)
-		rc |= repl_expand(v[P_LOG].s, r->node, r->log, sizeof(r->log));
+		rc |= vgc_expand_node(v[P_LOG].s, r->node, r->log, sizeof(r->log));
 	if (v[P_CONTROL].is_set)
-		rc |= repl_expand(v[P_CONTROL].s, r->node, ctl, sizeof(ctl));
+		rc |= vgc_expand_node(v[P_CONTROL].s, r->node, ctl, sizeof(ctl));
 	else
 		snprintf(ctl, sizeof(ctl), "%s.ctl", r->store);
 	if (v[P_TLS_CERT].is_set) {
-		rc |= repl_expand(v[P_TLS_CERT].s, r->node, r->tls_cert, sizeof(r->tls_cert));
-		rc |= repl_expand(v[P_TLS_KEY].s, r->node, r->tls_key, sizeof(r->tls_key));
-		rc |= repl_expand(v[P_TLS_CA].s, r->node, r->tls_ca, sizeof(r->tls_ca));
+		rc |= vgc_expand_node(v[P_TLS_CERT].s, r->node, r->tls_cert, sizeof(r->tls_cert));
+		rc |= vgc_expand_node(v[P_TLS_KEY].s, r->node, r->tls_key, sizeof(r->tls_key));
+		rc |= vgc_expand_node(v[P_TLS_CA].s, r->node, r->tls_ca, sizeof(r->tls_ca));
 	}
 	if (rc || strlen(ctl) >= sizeof(r->ctl)) {
 		vg_err(r->host, "repl: %s: a path is too long (control socket: at most %zu bytes)",
@@ -181,7 +130,8 @@ int repl_configure(struct repl *r, const struct vg_value *v)
 		return -ENAMETOOLONG;
 	}
 	snprintf(r->ctl, sizeof(r->ctl), "%s", ctl);
-	if (v[P_ADDRESSES].is_set && repl_pick_addresses(r, v[P_ADDRESSES].s) < 0) {
+	if (v[P_ADDRESSES].is_set && vgc_pick_addresses(v[P_ADDRESSES].s, r->node, r->listen, sizeof(r->listen), r->peer,
+						   sizeof(r->peer), r->peer_node, sizeof(r->peer_node)) < 0) {
 		vg_err(r->host, "repl: %s: addresses \"%s\" must name %s and one peer as NODE=ADDR:PORT",
 		       r->name, v[P_ADDRESSES].s, r->node);
 		return -EINVAL;

@@ -67,55 +67,6 @@ static const struct vg_param_decl tls_params[] = {
 	[P_COUNT] = { .name = NULL },
 };
 
-/*
- * Parse an IPv4 or IPv6 literal (IPv6 may carry "%ifname") into *sa with
- * `port`.  inet_pton only: never a name lookup.  Returns 0 or -EINVAL.
- */
-int tls_addr_parse(const char *s, uint16_t port, struct sockaddr_storage *sa, socklen_t *salen)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-	char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
-	char *pct;
-
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*salen = sizeof(*sin);
-		return 0;
-	}
-	if (strlen(s) >= sizeof(tmp))
-		return -EINVAL;
-	strcpy(tmp, s);
-	pct = strchr(tmp, '%');
-	if (pct)
-		*pct++ = '\0';
-	if (inet_pton(AF_INET6, tmp, &sin6->sin6_addr) != 1)
-		return -EINVAL;
-	if (pct) {
-		sin6->sin6_scope_id = if_nametoindex(pct);
-		if (!sin6->sin6_scope_id)
-			return -EINVAL;
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	*salen = sizeof(*sin6);
-	return 0;
-}
-
-/* Same host address (ports ignored: a node is known by its address). */
-int tls_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
 /* "192.0.2.1:5407" or "[2001:db8::1]:5407". */
 void tls_addr_format(const struct sockaddr_storage *sa, char *buf, size_t len)
 {
@@ -140,7 +91,7 @@ struct tls_peer *tls_peer_by_addr(struct tls *t, const struct sockaddr_storage *
 	size_t i;
 
 	for (i = 0; i < t->n_peers; i++)
-		if (t->peers[i].has_addr && tls_addr_equal(&t->peers[i].sa, sa))
+		if (t->peers[i].has_addr && vgc_addr_equal(&t->peers[i].sa, sa))
 			return &t->peers[i];
 	return NULL;
 }
@@ -375,7 +326,7 @@ static int tls_local_addr(struct tls *t, const struct vg_instance *inst, const s
 		       self->id, self->name, t->link);
 		return -EINVAL;
 	}
-	if (tls_addr_parse(*text, t->port, &t->local, &t->local_len) < 0) {
+	if (vgc_addr_parse(*text, t->port, &t->local, &t->local_len) < 0) {
 		vg_err(t->host, "tls: %s \"%s\" is not an IPv4 or IPv6 literal (names are not resolved)",
 		       *text == self->addr ? "this node's address" : "bind", *text);
 		return -EINVAL;
@@ -401,7 +352,7 @@ static int tls_peer_init(struct tls *t, struct tls_peer *p, const struct vg_node
 		return -ENOMEM;
 	if (!n->addr)
 		return 0;
-	if (tls_addr_parse(n->addr, t->port, &p->sa, &p->salen) < 0) {
+	if (vgc_addr_parse(n->addr, t->port, &p->sa, &p->salen) < 0) {
 		vg_err(t->host, "tls: node %u (%s): address \"%s\" is not an IPv4 or IPv6 literal (names are not resolved)",
 		       n->id, n->name, n->addr);
 		return -EINVAL;

@@ -22,6 +22,8 @@
 
 #include <vigil/plugin.h>
 
+#include "netaddr.h"
+
 #define TLS_DEFAULT_MAX_FRAME 1400
 #define TLS_RX_CHUNK          16384   /* one TLS record's plaintext at most */
 #define TLS_TX_CHUNK          16384   /* bytes packed per SSL_write */
@@ -121,8 +123,6 @@ struct tls {
 };
 
 /* tls.c */
-int tls_addr_parse(const char *s, uint16_t port, struct sockaddr_storage *sa, socklen_t *salen);
-int tls_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void tls_addr_format(const struct sockaddr_storage *sa, char *buf, size_t len);
 struct tls_peer *tls_peer_by_addr(struct tls *t, const struct sockaddr_storage *sa);
 void tls_peer_queue_clear(struct tls_peer *p);

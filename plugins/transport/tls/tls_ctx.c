@@ -308,7 +308,7 @@ static struct tls_peer *tls_inbound_match(struct tls_conn *c, X509 *x, struct tl
 	for (i = 0; i < t->n_peers; i++) {
 		struct tls_peer *p = &t->peers[i];
 
-		if (!p->has_addr || !tls_addr_equal(&p->sa, &c->sa))
+		if (!p->has_addr || !vgc_addr_equal(&p->sa, &c->sa))
 			continue;
 		if (!*expected)
 			*expected = p;
