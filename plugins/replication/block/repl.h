@@ -224,7 +224,6 @@ int repl_region_digest(struct repl *r, uint64_t off, uint8_t *buf, uint8_t *dige
 struct x509_st;
 struct X509_name_st;
 int repl_tls_setup(struct repl *r);
-int repl_tls_cert_names(struct x509_st *x, const char *name);
 void repl_tls_name_cn(struct X509_name_st *n, char *buf, size_t len);
 const char *repl_tls_err(const char *dflt);
 

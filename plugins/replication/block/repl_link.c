@@ -42,6 +42,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "tlsname.h"
+
 #define REPL_TLS_ACCEPTED 0x06    /* the acceptance byte, first application data each way */
 #define REPL_TLS_DRAIN_MS 200     /* a refusing side reads until the peer closes, this long at most */
 
@@ -369,7 +371,7 @@ static int tls_accept_peer(struct repl_link *l)
 	int rc;
 
 	repl_tls_name_cn(x ? X509_get_subject_name(x) : NULL, name, sizeof(name));
-	if (!x || !repl_tls_cert_names(x, want)) {
+	if (!x || !vgc_tls_cert_names(x, want)) {
 		snprintf(why, sizeof(why), "certificate names \"%s\", expected \"%s\" (--tls-peer-name)",
 			 name, want);
 		link_refused(l, LINK_REFUSED, why);

@@ -82,35 +82,6 @@ out:
 	return rc;
 }
 
-/* 1 when the certificate names `name`: a SAN DNS name or the subject CN, exactly. */
-int repl_tls_cert_names(X509 *x, const char *name)
-{
-	size_t nlen = strlen(name);
-	GENERAL_NAMES *gens;
-	X509_NAME *subj;
-	ASN1_STRING *s;
-	int i, found = 0;
-
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !found; i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type != GEN_DNS)
-			continue;
-		s = g->d.dNSName;
-		found = (size_t)ASN1_STRING_length(s) == nlen &&
-			!memcmp(ASN1_STRING_get0_data(s), name, nlen);
-	}
-	GENERAL_NAMES_free(gens);
-	subj = X509_get_subject_name(x);
-	for (i = -1; !found && (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
-		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-		found = (size_t)ASN1_STRING_length(s) == nlen &&
-			!memcmp(ASN1_STRING_get0_data(s), name, nlen);
-	}
-	return found;
-}
-
 /* The CN of a name (subject or issuer) as printable ASCII, for log lines. */
 void repl_tls_name_cn(X509_NAME *n, char *buf, size_t len)
 {

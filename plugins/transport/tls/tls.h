@@ -23,6 +23,7 @@
 #include <vigil/plugin.h>
 
 #include "netaddr.h"
+#include "tlsname.h"
 
 #define TLS_DEFAULT_MAX_FRAME 1400
 #define TLS_RX_CHUNK          16384   /* one TLS record's plaintext at most */
@@ -142,7 +143,6 @@ int tls_conn_busy(const struct tls_conn *c);
 
 /* tls_ctx.c */
 int tls_ctx_open(struct tls *t, const struct vg_instance *inst);
-int tls_cert_names(X509 *x, const char *name);
 void tls_cert_first_name(X509 *x, char *buf, size_t len);
 void tls_ssl_reason(SSL *ssl, int ssl_err, int ret, char *buf, size_t len);
 int tls_identify(struct tls_conn *c);

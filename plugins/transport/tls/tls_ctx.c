@@ -113,35 +113,6 @@ out:
 	return ret;
 }
 
-/* 1 when the certificate names `name`: a SAN DNS name or the subject CN, exactly. */
-int tls_cert_names(X509 *x, const char *name)
-{
-	size_t nlen = strlen(name);
-	GENERAL_NAMES *gens;
-	X509_NAME *subj;
-	ASN1_STRING *s;
-	int i, found = 0;
-
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !found; i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type != GEN_DNS)
-			continue;
-		s = g->d.dNSName;
-		found = (size_t)ASN1_STRING_length(s) == nlen &&
-			!memcmp(ASN1_STRING_get0_data(s), name, nlen);
-	}
-	GENERAL_NAMES_free(gens);
-	subj = X509_get_subject_name(x);
-	for (i = -1; !found && (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
-		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-		found = (size_t)ASN1_STRING_length(s) == nlen &&
-			!memcmp(ASN1_STRING_get0_data(s), name, nlen);
-	}
-	return found;
-}
-
 /* Copy printable ASCII of an ASN.1 string; anything else becomes '?'. */
 static void tls_asn1_text(const ASN1_STRING *s, char *buf, size_t len)
 {
@@ -217,7 +188,7 @@ static void tls_own_cert_check(struct tls *t, const char *path)
 	    X509_verify_cert(sc) != 1)
 		vg_warn(t->host, "tls: our certificate %s does not verify against the CA: %s; peers will refuse it",
 			path, X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
-	if (!tls_cert_names(x, t->local_name)) {
+	if (!vgc_tls_cert_names(x, t->local_name)) {
 		tls_cert_first_name(x, name, sizeof(name));
 		vg_warn(t->host, "tls: our certificate %s names \"%s\", not this node \"%s\"; peers will refuse it",
 			path, name, t->local_name);
@@ -312,7 +283,7 @@ static struct tls_peer *tls_inbound_match(struct tls_conn *c, X509 *x, struct tl
 			continue;
 		if (!*expected)
 			*expected = p;
-		if (tls_cert_names(x, p->name))
+		if (vgc_tls_cert_names(x, p->name))
 			return p;
 	}
 	return NULL;
@@ -339,7 +310,7 @@ int tls_identify(struct tls_conn *c)
 	}
 	tls_cert_first_name(x, name, sizeof(name));
 	if (c->outbound) {
-		if (tls_cert_names(x, c->peer->name))
+		if (vgc_tls_cert_names(x, c->peer->name))
 			return 0;
 		SSL_shutdown(c->ssl);
 		tls_conn_fail(c, "refused", "certificate names \"%s\", expected \"%s\"",
