@@ -19,8 +19,8 @@ BADNBD="$TOP_SRCDIR/tests/integration/repl-nbd-bad.py"
 SIZE=$((64 << 20))
 REGION=65536
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
-skip() { echo "SKIP: $*"; exit 77; }
+T=""
+. "$TOP_SRCDIR/tests/integration/repl-lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace)"
 for t in ip qemu-io nbdcopy python3 cmp sha256sum; do
 	command -v "$t" >/dev/null || skip "$t not installed"
@@ -38,15 +38,8 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T"
 }
-fail() {
-	log "FAIL: $*"
-	for n in a b; do echo "--- $n.log"; tail -n 30 "$T/$n.log" 2>/dev/null; done
-	exit 1
-}
 trap cleanup EXIT
-trap 'fail "timed out (120 s)"' USR1
-( exec >/dev/null 2>&1; sleep 120 & s=$!; trap 'kill $s; exit 0' TERM; wait $s; kill -USR1 $$ ) &
-WATCHDOG=$!
+repl_watchdog 120
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 ip -n "$NS" link set lo up
@@ -60,35 +53,6 @@ start() {
 	eval "PID_$1=$!"
 }
 
-# ctl NODE COMMAND...: one line to the helper's control socket, its reply on stdout
-ctl() {
-	python3 - "$T/$1.ctl" "${@:2}" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
-s.sendall((" ".join(sys.argv[2:]) + "\n").encode())
-buf = b""
-while not buf.endswith(b"\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode().strip())
-EOF
-}
-
-# field NODE KEY: one value of the status line
-field() { ctl "$1" status | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-
-# wait_field NODE KEY VALUE [SECONDS]
-wait_field() {
-	local end=$(($(date +%s) + ${4:-10})) v
-	while [ "$(date +%s)" -le "$end" ]; do
-		v=$(field "$1" "$2")
-		[ "$v" = "$3" ] && return 0
-		sleep 0.1
-	done
-	fail "node $1: expected $2=$3, saw $2=$v ($(ctl "$1" status))"
-}
 
 nbd() { qemu-io -f raw "nbd+unix:///r0?socket=$T/$1.nbd" "${@:2}" >/dev/null || fail "qemu-io on $1: $*"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

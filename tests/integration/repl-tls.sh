@@ -27,8 +27,8 @@ CERTGEN="$TOP_SRCDIR/scripts/vigil-tls-certs"
 SIZE=$((32 << 20))
 CONNECT_MS=500
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
-skip() { echo "SKIP: $*"; exit 77; }
+T=""
+. "$TOP_SRCDIR/tests/integration/repl-lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace)"
 for t in ip tcpdump qemu-io nbdcopy openssl python3 cmp sha256sum timeout; do
 	command -v "$t" >/dev/null || skip "$t not installed"
@@ -47,16 +47,8 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-fail() {
-	local f
-	log "FAIL: $*"
-	for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-	exit 1
-}
 trap cleanup EXIT
-trap 'fail "timed out (150 s)"' USR1
-( exec >/dev/null 2>&1; sleep 150 & s=$!; trap 'kill $s; exit 0' TERM; wait $s; kill -USR1 $$ ) &
-WATCHDOG=$!
+repl_watchdog 150
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 ip -n "$NS" link set lo up
@@ -85,32 +77,6 @@ stop() {
 	rm -f "$T/$1.ctl"
 }
 
-# ctl NODE COMMAND...: one line to the helper's control socket, its reply on stdout
-ctl() {
-	python3 - "$T/$1.ctl" "${@:2}" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
-s.sendall((" ".join(sys.argv[2:]) + "\n").encode())
-buf = b""
-while not buf.endswith(b"\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode().strip())
-EOF
-}
-field() { ctl "$1" status | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# wait_field NODE KEY VALUE [SECONDS]
-wait_field() {
-	local end=$(($(date +%s) + ${4:-10})) v
-	while [ "$(date +%s)" -le "$end" ]; do
-		v=$(field "$1" "$2")
-		[ "$v" = "$3" ] && return 0
-		sleep 0.1
-	done
-	fail "node $1: expected $2=$3, saw $2=$v ($(ctl "$1" status))"
-}
 # wait_log LOG PATTERN [SECONDS]: a line of $T/LOG.log matches the fixed string
 wait_log() {
 	local end=$(($(date +%s) + ${3:-10}))
