@@ -147,6 +147,29 @@ vg_kill() {
 	eval "VG_PID_$1="
 }
 
+# ---- replicated stores run by the repl plugin or a replication instance ----
+# vg_repl_ctl N LINE: node N's vigil-repld ($VG_TMP/nN.ctl) answers LINE.
+vg_repl_ctl() {
+	"$VG_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+print(s.makefile().readline().strip())' "$VG_TMP/n$1.ctl" "$2" 2>/dev/null
+}
+# vg_repl_field N KEY: one value of node N's helper's status line.
+vg_repl_field() { vg_repl_ctl "$1" status | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# vg_repl_synced N: node N's helper is primary, connected, and its peer is up to date.
+vg_repl_synced() {
+	[ "$(vg_repl_field "$1" role):$(vg_repl_field "$1" conn):$(vg_repl_field "$1" peer_disk)" = \
+	  "primary:connected:uptodate" ]
+}
+# vg_repl_roles N RSC: "node:role ..." of RSC's current, not stopped, instances (node N's view).
+vg_repl_roles() {
+	vg_jq "$1" "' '.join('%s:%s' % (x['node'], x['role']) for r in s['resources'] if r['id']=='$2' for x in sorted(r['nodes'], key=lambda x: x['node']) if x['current'] and x['role'] != 'stopped')"
+}
+
 vg_status_json() { "$VIGILCTL" -s "$(vg_sock "$1")" --json status 2>/dev/null; }
 
 # vg_jq N PYTHON_EXPR: evaluate an expression on node N's status (bound to s).

@@ -58,7 +58,7 @@ constraints = { location = ( { resource = \"rc\"; node = \"n3\"; score = \"-INFI
 for n in 1 2 3; do vg_start "$n"; done
 for n in 1 2 3; do vg_wait_eq 15 "node $n members" "1 2 3" vg_members "$n"; done
 
-roles() { vg_jq "$1" "' '.join('%s:%s' % (x['node'], x['role']) for r in s['resources'] if r['id']=='r' for x in sorted(r['nodes'], key=lambda x: x['node']) if x['current'] and x['role'] != 'stopped')"; }
+roles() { vg_repl_roles "$1" r; }
 # repl N EXPR: EXPR on instance r0 in node N's status (bound to i); "-" if absent.
 repl() { vg_jq "$1" "([$2 for i in s.get('replication', []) if i['name']=='r0'] + ['-'])[0]"; }
 state() { repl "$1" "'%s/%s %s/%s %s' % (i.get('role'), i.get('peer_role'), i.get('disk'), i.get('peer_disk'), i.get('conn'))"; }

@@ -55,20 +55,10 @@ constraints = {
 for n in 1 2 3; do vg_start "$n"; done
 for n in 1 2 3; do vg_wait_eq 15 "node $n members" "1 2 3" vg_members "$n"; done
 
-# ctl N LINE: node N's helper answers LINE on its control socket.
-ctl() {
-	"$VG_PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(2)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-print(s.makefile().readline().strip())' "$VG_TMP/n$1.ctl" "$2" 2>/dev/null
-}
-field() { ctl "$1" status | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# synced N: node N's helper is primary, connected, and its peer is up to date.
-synced() { [ "$(field "$1" role):$(field "$1" conn):$(field "$1" peer_disk)" = "primary:connected:uptodate" ]; }
-roles() { vg_jq "$1" "' '.join('%s:%s' % (x['node'], x['role']) for r in s['resources'] if r['id']=='r' for x in sorted(r['nodes'], key=lambda x: x['node']) if x['current'] and x['role'] != 'stopped')"; }
+ctl() { vg_repl_ctl "$@"; }
+field() { vg_repl_field "$@"; }
+synced() { vg_repl_synced "$@"; }
+roles() { vg_repl_roles "$1" r; }
 acked() { wc -l < "$VG_TMP/acked" 2>/dev/null || echo 0; }
 
 vg_wait_eq 20 "r promoted on n1, started on n2" "n1:promoted n2:started" roles 3
