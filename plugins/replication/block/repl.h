@@ -170,6 +170,7 @@ int repl_full_write2(int fd, const void *a, size_t alen, const void *b, size_t b
 int repl_full_read(int fd, void *buf, size_t len);
 struct sockaddr_storage;
 int repl_parse_addr(const char *hostport, struct sockaddr_storage *ss, unsigned int *len);
+int repl_listen(const struct sockaddr_storage *ss, unsigned int len);
 
 /* repl_meta.c: call with r->lock held (or before threads start). */
 int repl_meta_load(struct repl *r);

@@ -304,7 +304,6 @@ static int nbd_listen(struct repl *r)
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_un *un = (struct sockaddr_un *)&ss;
 	socklen_t len = sizeof(*un);
-	int fd, one = 1;
 
 	if (strncmp(a, "unix:", 5) == 0) {
 		if (strlen(a + 5) >= sizeof(un->sun_path))
@@ -315,17 +314,7 @@ static int nbd_listen(struct repl *r)
 	} else if (repl_parse_addr(a, &ss, &len) < 0) {
 		return -EINVAL;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4) < 0) {
-		int rc = -errno;
-
-		close(fd);
-		return rc;
-	}
-	return fd;
+	return repl_listen(&ss, len);
 }
 
 struct nbd_conn {

@@ -41,21 +41,10 @@ static int open_listener(struct repl *r)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, one = 1;
 
 	if (repl_parse_addr(r->conf.listen, &ss, &len) < 0)
 		return -EINVAL;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4) < 0) {
-		int rc = -errno;
-
-		close(fd);
-		return rc;
-	}
-	return fd;
+	return repl_listen(&ss, len);
 }
 
 static int try_connect(struct repl *r)

@@ -124,6 +124,23 @@ int repl_parse_addr(const char *hostport, struct sockaddr_storage *ss, socklen_t
 	return 0;
 }
 
+/* A listening stream socket on ss: its fd, or -errno. */
+int repl_listen(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 4) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 /* 0 when all `len` bytes came; -EPIPE at end of stream. */
 int repl_full_read(int fd, void *buf, size_t len)
 {
